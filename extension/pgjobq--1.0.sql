@@ -329,18 +329,19 @@ AS $$
 DECLARE
     exhausted bigint[];
 BEGIN
+    -- = ANY (ARRAY(...)) keeps the plan on the primary key whatever the row estimate.
     UPDATE pgjobq.job AS j SET state = 'available'
-     WHERE j.id IN (SELECT d.id FROM pgjobq.job AS d
-                     WHERE d.queue_id = q.queue_id AND d.state IN ('scheduled', 'retrying')
-                       AND d.run_at <= t
-                     ORDER BY d.run_at LIMIT 10000
-                       FOR UPDATE SKIP LOCKED);
+     WHERE j.id = ANY (ARRAY(SELECT d.id FROM pgjobq.job AS d
+                              WHERE d.queue_id = q.queue_id AND d.state IN ('scheduled', 'retrying')
+                                AND d.run_at <= t
+                              ORDER BY d.run_at LIMIT 1000
+                                FOR UPDATE SKIP LOCKED));
 
     WITH expired AS (
         SELECT d.id, d.attempts FROM pgjobq.job AS d
          WHERE d.queue_id = q.queue_id AND d.state = 'leased'
            AND d.leased_at <= t - interval '1 second' AND d.lease_expires_at <= t
-         ORDER BY d.leased_at LIMIT 10000
+         ORDER BY d.leased_at LIMIT 1000
            FOR UPDATE SKIP LOCKED
     ), retried AS (
         UPDATE pgjobq.job AS j
