@@ -1,0 +1,220 @@
+// Package pgtest gives each Go test a PostgreSQL database of its own with pgjobq installed, so
+// tests can run in parallel against a real server.
+//
+// The server is found once per test process, in this order:
+//  1. PGJOBQ_TEST_DATABASE_URL: the URL of a database on a server where pgjobq is installed
+//     (make test sets it); tests create and drop their databases there.
+//  2. A throwaway cluster the process starts itself with scripts/cluster.sh (needs the
+//     PostgreSQL 15 server binaries and pgjobq installed: `make -C extension install` as root).
+//  3. A container built from docker/Dockerfile, when a Docker engine answers a ping.
+//
+// Otherwise the test fails with a message saying what to do. Packages using New must call Main
+// from their TestMain so a server the process started is stopped at the end.
+package pgtest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// DB is one test's own database.
+type DB struct {
+	Pool *pgxpool.Pool // connected to Name
+	URL  string        // connection URL of Name
+	Name string        // database name
+}
+
+// EnvURL names the environment variable with the URL of a server to test against.
+const EnvURL = "PGJOBQ_TEST_DATABASE_URL"
+
+var (
+	serverOnce sync.Once
+	server     *source
+	serverErr  error
+	mainCalled bool
+)
+
+// source is where test databases are created.
+type source struct {
+	adminURL string       // a database to run CREATE DATABASE from
+	stop     func() error // stops what this process started, if anything
+}
+
+// Main runs the tests of a package and then stops a server the process started. Call it from
+// TestMain: func TestMain(m *testing.M) { pgtest.Main(m) }.
+func Main(m *testing.M) {
+	mainCalled = true
+	code := m.Run()
+	if server != nil && server.stop != nil {
+		if err := server.stop(); err != nil {
+			fmt.Fprintln(os.Stderr, "pgtest: stopping the test server:", err)
+		}
+	}
+	os.Exit(code)
+}
+
+// New creates a fresh database with pgjobq installed for t and drops it when t ends.
+func New(t testing.TB) *DB {
+	t.Helper()
+	if !mainCalled {
+		t.Fatal("pgtest: call pgtest.Main(m) from the package's TestMain")
+	}
+	serverOnce.Do(func() { server, serverErr = findServer() })
+	if serverErr != nil {
+		t.Fatal(serverErr)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	name := "pgjobq_test_" + randomHex(6)
+	admin, err := pgx.Connect(ctx, server.adminURL)
+	if err != nil {
+		t.Fatalf("pgtest: connect to %s: %v", redact(server.adminURL), err)
+	}
+	defer admin.Close(ctx)
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+		t.Fatalf("pgtest: create database: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		admin, err := pgx.Connect(ctx, server.adminURL)
+		if err != nil {
+			t.Errorf("pgtest: drop %s: %v", name, err)
+			return
+		}
+		defer admin.Close(ctx)
+		if _, err := admin.Exec(ctx, "DROP DATABASE "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
+			t.Errorf("pgtest: drop %s: %v", name, err)
+		}
+	})
+
+	dbURL, err := withDatabase(server.adminURL, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool, err := pgxpool.New(ctx, dbURL)
+	if err != nil {
+		t.Fatalf("pgtest: connect to %s: %v", name, err)
+	}
+	t.Cleanup(pool.Close)
+	if _, err := pool.Exec(ctx, "CREATE EXTENSION pgjobq"); err != nil {
+		t.Fatalf("pgtest: CREATE EXTENSION pgjobq: %v (install it with `make -C extension install` as root)", err)
+	}
+	return &DB{Pool: pool, URL: dbURL, Name: name}
+}
+
+// findServer picks the first source that answers, in the order of the package comment.
+func findServer() (*source, error) {
+	if u := os.Getenv(EnvURL); u != "" {
+		return &source{adminURL: u}, nil
+	}
+	var tried []string
+	s, err := startCluster()
+	if err == nil {
+		return s, nil
+	}
+	tried = append(tried, "a throwaway cluster: "+err.Error())
+	s, err = startDocker()
+	if err == nil {
+		return s, nil
+	}
+	tried = append(tried, "Docker: "+err.Error())
+	return nil, fmt.Errorf("pgtest: no PostgreSQL to test against. Run `make test` from the repository root "+
+		"(it starts one), or set %s to the URL of a database on a server with pgjobq installed. Tried:\n  %s",
+		EnvURL, strings.Join(tried, "\n  "))
+}
+
+// startCluster starts a throwaway cluster with the project's scripts/cluster.sh.
+func startCluster() (*source, error) {
+	root, err := repoRoot()
+	if err != nil {
+		return nil, err
+	}
+	script := filepath.Join(root, "scripts", "cluster.sh")
+	if _, err := os.Stat("/usr/lib/postgresql/15/bin/initdb"); err != nil {
+		return nil, errors.New("no PostgreSQL 15 server binaries in /usr/lib/postgresql/15/bin")
+	}
+	if _, err := os.Stat("/usr/share/postgresql/15/extension/pgjobq.control"); err != nil {
+		return nil, errors.New("pgjobq is not installed: run `make -C extension install` as root")
+	}
+	dir, err := os.MkdirTemp("", "pgjobq-gotest-")
+	if err != nil {
+		return nil, err
+	}
+	stop := func() error {
+		out, err := exec.Command("bash", script, "stop", dir).CombinedOutput()
+		os.RemoveAll(dir)
+		if err != nil {
+			return fmt.Errorf("%v: %s", err, out)
+		}
+		return nil
+	}
+	if out, err := exec.Command("bash", script, "start", dir).CombinedOutput(); err != nil {
+		stop()
+		return nil, fmt.Errorf("%s start: %v: %s", script, err, out)
+	}
+	out, err := exec.Command("bash", script, "url", dir).Output()
+	if err != nil {
+		stop()
+		return nil, err
+	}
+	return &source{adminURL: strings.TrimSpace(string(out)), stop: stop}, nil
+}
+
+// repoRoot finds the repository root from the working directory (a package directory).
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "scripts", "cluster.sh")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("scripts/cluster.sh not found above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// withDatabase returns url u with its database replaced by name.
+func withDatabase(u, name string) (string, error) {
+	parsed, err := url.Parse(u)
+	if err != nil || (parsed.Scheme != "postgres" && parsed.Scheme != "postgresql") {
+		return "", fmt.Errorf("pgtest: %s must be a postgres:// URL", EnvURL)
+	}
+	parsed.Path = "/" + name
+	return parsed.String(), nil
+}
+
+func redact(u string) string {
+	if parsed, err := url.Parse(u); err == nil {
+		return parsed.Redacted()
+	}
+	return "the test server"
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b)
+}
