@@ -544,7 +544,10 @@ DECLARE
     n    integer := cardinality(send_batch.payloads);
     bad  integer;
 BEGIN
-    IF n IS NULL OR n = 0 THEN
+    IF n IS NULL THEN
+        RAISE EXCEPTION 'payloads must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    IF n = 0 THEN
         RAISE EXCEPTION 'payloads must hold at least one job' USING ERRCODE = '22023';
     END IF;
     IF n > 10000 THEN
@@ -838,7 +841,7 @@ AS $$
 #variable_conflict use_column
 BEGIN
     IF get_job.job_id IS NULL THEN
-        RAISE EXCEPTION 'id must not be NULL' USING ERRCODE = '22004';
+        RAISE EXCEPTION 'job_id must not be NULL' USING ERRCODE = '22004';
     END IF;
     RETURN QUERY
     SELECT j.id, q.name,
