@@ -7,10 +7,11 @@
 set -euo pipefail
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 cmd=${1:?usage: cluster.sh start|stop|url DIR}
-dir=${2:?usage: cluster.sh start|stop|url DIR}
+dir=$(realpath -m "${2:?usage: cluster.sh start|stop|url DIR}")
 
+# as_pg runs a server command as postgres, from a directory postgres may enter.
 as_pg() {
-  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 running() {
