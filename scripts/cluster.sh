@@ -18,8 +18,33 @@ running() {
   [ -f "$dir/data/postmaster.pid" ] && as_pg "$PGBIN/pg_ctl" -D "$dir/data" status >/dev/null 2>&1
 }
 
+# port_free: nothing (PostgreSQL or other) listens on the port.
 port_free() {
   ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# write_conf PORT: the test settings, in a file of their own rewritten at each start.
+write_conf() {
+  local preload=''
+  # pg_cron when installed (make test and make demo install it; a bare `go test` may run without).
+  [ -f "$("$PGBIN/pg_config" --pkglibdir)/pg_cron.so" ] && preload='pg_cron'
+  cat >"$dir/data/pgjobq-test.conf" <<CONF
+listen_addresses = '127.0.0.1'
+port = $1
+unix_socket_directories = '$dir'
+wal_level = logical
+max_replication_slots = 10
+max_wal_senders = 10
+shared_preload_libraries = '$preload'
+cron.database_name = 'postgres'
+cron.host = '$dir'
+max_connections = 200
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+CONF
+  [ "$(id -u)" = 0 ] && chown postgres:postgres "$dir/data/pgjobq-test.conf"
+  return 0
 }
 
 case $cmd in
@@ -29,37 +54,32 @@ start)
     exit 0
   fi
   mkdir -p "$dir"
-  [ "$(id -u)" = 0 ] && chown postgres:postgres "$dir"
+  if [ "$(id -u)" = 0 ]; then
+    chown postgres:postgres "$dir"
+    if ! as_pg test -w "$dir"; then
+      echo "cluster: the postgres user cannot write $dir (is a parent directory closed to others?)" >&2
+      exit 1
+    fi
+  fi
   if [ ! -f "$dir/data/PG_VERSION" ]; then
     as_pg "$PGBIN/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C --no-sync >"$dir/initdb.log"
   fi
-  port=54329
-  while ! port_free "$port"; do port=$((port + 1)); done
-  # Settings live in their own file, rewritten at each start (the port may change).
-  cat >"$dir/data/pgjobq-test.conf" <<CONF
-listen_addresses = '127.0.0.1'
-port = $port
-unix_socket_directories = '$dir'
-wal_level = logical
-max_replication_slots = 10
-max_wal_senders = 10
-shared_preload_libraries = 'pg_cron'
-cron.database_name = 'postgres'
-cron.host = '$dir'
-max_connections = 200
-fsync = off
-synchronous_commit = off
-full_page_writes = off
-CONF
-  chown postgres:postgres "$dir/data/pgjobq-test.conf" 2>/dev/null || true
   grep -q "include_if_exists = 'pgjobq-test.conf'" "$dir/data/postgresql.conf" ||
     echo "include_if_exists = 'pgjobq-test.conf'" >>"$dir/data/postgresql.conf"
-  echo "$port" >"$dir/port"
-  if ! as_pg "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null; then
-    cat "$dir/server.log" >&2
-    exit 1
-  fi
-  echo "cluster: started PostgreSQL $(as_pg "$PGBIN/postgres" --version | awk '{print $3}') in $dir on port $port"
+  # The first free port from 54329; another run may take it first, so try the next ones too.
+  port=54329
+  for _ in 1 2 3 4 5; do
+    while ! port_free "$port"; do port=$((port + 1)); done
+    write_conf "$port"
+    echo "$port" >"$dir/port"
+    if as_pg "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null 2>&1; then
+      echo "cluster: started PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}') in $dir on port $port"
+      exit 0
+    fi
+    port=$((port + 1))
+  done
+  cat "$dir/server.log" >&2
+  exit 1
   ;;
 stop)
   if running; then

@@ -13,5 +13,6 @@ make -s -C extension install
 trap 'scripts/cluster.sh stop "$top/.pgjobq"' EXIT
 trap 'exit 130' INT TERM
 scripts/cluster.sh start "$top/.pgjobq"
-export PGJOBQ_DATABASE_URL=$(scripts/cluster.sh url "$top/.pgjobq")
+PGJOBQ_DATABASE_URL=$(scripts/cluster.sh url "$top/.pgjobq")
+export PGJOBQ_DATABASE_URL
 (cd go && go run ./cmd/pgjobq-demo)

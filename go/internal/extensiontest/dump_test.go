@@ -2,7 +2,6 @@ package extensiontest
 
 import (
 	"context"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -63,14 +62,7 @@ func restoreCopy(t *testing.T, src *testDB) *testDB {
 	dst := setup(t)
 	dst.exec(t, `DROP EXTENSION pgjobq; DROP SCHEMA pgjobq`)
 	file := filepath.Join(t.TempDir(), "dump")
-	for _, cmd := range [][]string{
-		{pgBin + "pg_dump", "--format=custom", "--file=" + file, "--dbname=" + src.URL},
-		{pgBin + "pg_restore", "--exit-on-error", "--dbname=" + dst.URL, file},
-	} {
-		out, err := exec.Command(cmd[0], cmd[1:]...).CombinedOutput()
-		require.NoError(t, err, "%s: %s", cmd[0], out)
-	}
+	src.Run(t, "pg_dump", "--format=custom", "--file="+file, "--dbname="+src.URL)
+	dst.Run(t, "pg_restore", "--exit-on-error", "--dbname="+dst.URL, file)
 	return dst
 }
-
-const pgBin = "/usr/lib/postgresql/15/bin/"

@@ -34,6 +34,7 @@ func startDocker() (*source, error) {
 	if err != nil {
 		return nil, err
 	}
+	onStop(func() error { return pool.Purge(resource) })
 	adminURL := fmt.Sprintf("postgres://postgres@%s/postgres?sslmode=disable", resource.GetHostPort("5432/tcp"))
 	pool.MaxWait = 2 * time.Minute
 	if err := pool.Retry(func() error {
@@ -45,8 +46,8 @@ func startDocker() (*source, error) {
 		}
 		return conn.Close(ctx)
 	}); err != nil {
-		pool.Purge(resource)
+		stopServer()
 		return nil, errors.Join(errors.New("the container did not accept connections"), err)
 	}
-	return &source{adminURL: adminURL, stop: func() error { return pool.Purge(resource) }}, nil
+	return &source{adminURL: adminURL}, nil
 }
