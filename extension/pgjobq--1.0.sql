@@ -817,6 +817,30 @@ AS $$
       FROM pgjobq.extend_many(ARRAY[id], ARRAY[lease_token], lease_duration) AS e
 $$;
 
+-- release gives a leased job back without charging the attempt: it is available again at once,
+-- as if never delivered (a worker shutting down before it started the job). Returns false,
+-- changing nothing, for a stale lease token.
+CREATE FUNCTION pgjobq.release(id bigint, lease_token uuid) RETURNS boolean
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+    q pgjobq.queue;
+BEGIN
+    PERFORM pgjobq._check_leases(ARRAY[release.id], ARRAY[release.lease_token]);
+    UPDATE pgjobq.job AS j
+       SET state = 'available', attempts = j.attempts - 1,
+           lease_token = NULL, leased_at = NULL, lease_expires_at = NULL
+     WHERE j.id = release.id AND j.lease_token = release.lease_token;
+    IF NOT FOUND THEN
+        RETURN false;
+    END IF;
+    SELECT qq.* INTO q FROM pgjobq.queue AS qq JOIN pgjobq.job AS j ON j.queue_id = qq.queue_id
+     WHERE j.id = release.id;
+    PERFORM pgjobq._wake(q);
+    RETURN true;
+END
+$$;
+
 -- get_job returns the state of a job wherever it is: live, finished or dead. A delayed or
 -- retrying job whose time has come shows as available. Raises PJ004 for an unknown id (or one
 -- deleted after its queue's retention).
@@ -965,6 +989,7 @@ COMMENT ON FUNCTION pgjobq.ack_many(bigint[], uuid[], jsonb[]) IS 'Complete many
 COMMENT ON FUNCTION pgjobq.nack(bigint, uuid, text, interval) IS 'Fail a leased job: retry after backoff, or dead-letter it; false if the lease token is stale';
 COMMENT ON FUNCTION pgjobq.extend(bigint, uuid, interval) IS 'Extend a lease (heartbeat); returns the new expiry, NULL if the lease token is stale';
 COMMENT ON FUNCTION pgjobq.extend_many(bigint[], uuid[], interval) IS 'Extend many leases; returns the jobs still held';
+COMMENT ON FUNCTION pgjobq.release(bigint, uuid) IS 'Give a leased job back without charging the attempt; false if the lease token is stale';
 COMMENT ON FUNCTION pgjobq.get_job(bigint) IS 'State, attempts, errors and result of a job';
 COMMENT ON FUNCTION pgjobq.list_dead(text, integer) IS 'Dead-lettered jobs of a queue';
 COMMENT ON FUNCTION pgjobq.redrive(text, bigint[]) IS 'Move dead-lettered jobs back to their queue';
