@@ -718,6 +718,24 @@ BEGIN
 END
 $$;
 
+-- next_due returns how long until something of queue comes due on its own: a delayed or
+-- retrying job becoming available, or a lease expiring. NULL when nothing is pending. An idle
+-- receiver sleeps that long at most: no notification announces those moments.
+CREATE FUNCTION pgjobq.next_due(queue text) RETURNS interval
+LANGUAGE plpgsql STABLE
+AS $$
+DECLARE
+    q   pgjobq.queue := pgjobq._queue(next_due.queue);
+    due timestamptz;
+BEGIN
+    due := least((SELECT min(j.run_at) FROM pgjobq.job AS j
+                   WHERE j.queue_id = q.queue_id AND j.state IN ('scheduled', 'retrying')),
+                 (SELECT min(j.lease_expires_at) FROM pgjobq.job AS j
+                   WHERE j.queue_id = q.queue_id AND j.state = 'leased'));
+    RETURN CASE WHEN due IS NOT NULL THEN greatest(interval '0', due - pgjobq.now()) END;
+END
+$$;
+
 -- ack completes a leased job, with an optional result kept in the archive. It returns false,
 -- changing nothing, if lease_token is not the job's current lease (the lease expired and the job
 -- was delivered again, or the job is finished).
@@ -984,6 +1002,7 @@ COMMENT ON FUNCTION pgjobq.list_queues() IS 'Every queue with its settings and j
 COMMENT ON FUNCTION pgjobq.send(text, jsonb, jsonb, interval, timestamptz, integer, boolean) IS 'Send one job; returns its id';
 COMMENT ON FUNCTION pgjobq.send_batch(text, jsonb[], jsonb[], interval, timestamptz, integer, boolean) IS 'Send many jobs in one statement; returns their ids in order';
 COMMENT ON FUNCTION pgjobq.receive(text, integer, interval, jsonb) IS 'Lease up to max_jobs available jobs (priority, then age; SKIP LOCKED)';
+COMMENT ON FUNCTION pgjobq.next_due(text) IS 'How long until a delayed or retrying job comes due or a lease expires; NULL if never';
 COMMENT ON FUNCTION pgjobq.ack(bigint, uuid, jsonb) IS 'Complete a leased job; false if the lease token is stale';
 COMMENT ON FUNCTION pgjobq.ack_many(bigint[], uuid[], jsonb[]) IS 'Complete many leased jobs; returns the ids completed';
 COMMENT ON FUNCTION pgjobq.nack(bigint, uuid, text, interval) IS 'Fail a leased job: retry after backoff, or dead-letter it; false if the lease token is stale';

@@ -1,0 +1,150 @@
+package pgjobq
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// Ack completes a leased job (pgjobq.ack), keeping result (JSON-encoded; nil for none) in the
+// archive. It returns [ErrLeaseLost] if the lease is no longer the job's.
+func Ack(ctx context.Context, db DB, lease Lease, result any) error {
+	ctx = withOperation(ctx, "ack", "")
+	res, err := encodeResult(result)
+	if err != nil {
+		return wrap("ack", "", err)
+	}
+	var ok bool
+	if err := db.QueryRow(ctx, `SELECT pgjobq.ack($1, $2, $3::jsonb)`, lease.JobID, lease.Token, res).Scan(&ok); err != nil {
+		return wrap("ack", "", err)
+	}
+	if !ok {
+		return wrap("ack", "", ErrLeaseLost)
+	}
+	return nil
+}
+
+// AckMany completes many leased jobs in one statement (pgjobq.ack_many) and returns the ids it
+// completed; leases that were lost are left out.
+func AckMany(ctx context.Context, db DB, leases []Lease) ([]int64, error) {
+	ctx = withOperation(ctx, "ack_many", "")
+	ids, tokens := splitLeases(leases)
+	rows, err := db.Query(ctx, `SELECT pgjobq.ack_many($1, $2)`, ids, tokens)
+	if err != nil {
+		return nil, wrap("ack_many", "", err)
+	}
+	defer rows.Close()
+	var done []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, wrap("ack_many", "", err)
+		}
+		done = append(done, id)
+	}
+	return done, wrap("ack_many", "", rows.Err())
+}
+
+// NackOptions are the options of a nack; the zero value retries after the queue's backoff.
+type NackOptions struct {
+	// RetryIn retries after this long instead of the queue's backoff (0: the backoff).
+	RetryIn time.Duration
+}
+
+// Nack reports that a leased job failed with cause (kept in its attempt history) (pgjobq.nack).
+// The job is retried after the backoff or opts.RetryIn, or dead-lettered if that was its last
+// attempt. It returns [ErrLeaseLost] if the lease is no longer the job's.
+func Nack(ctx context.Context, db DB, lease Lease, cause error, opts *NackOptions) error {
+	ctx = withOperation(ctx, "nack", "")
+	var msg, retryIn any
+	if cause != nil {
+		msg = cause.Error()
+	}
+	if opts != nil && opts.RetryIn != 0 {
+		retryIn = opts.RetryIn
+	}
+	var ok bool
+	if err := db.QueryRow(ctx, `SELECT pgjobq.nack($1, $2, $3, $4)`, lease.JobID, lease.Token, msg, retryIn).Scan(&ok); err != nil {
+		return wrap("nack", "", err)
+	}
+	if !ok {
+		return wrap("nack", "", ErrLeaseLost)
+	}
+	return nil
+}
+
+// Extend extends a lease to leaseDuration from now (0: the queue's lease) (pgjobq.extend) and
+// returns the new expiry, or [ErrLeaseLost].
+func Extend(ctx context.Context, db DB, lease Lease, leaseDuration time.Duration) (time.Time, error) {
+	expiries, err := ExtendMany(ctx, db, []Lease{lease}, leaseDuration)
+	if err != nil {
+		return time.Time{}, err
+	}
+	expiry, ok := expiries[lease.JobID]
+	if !ok {
+		return time.Time{}, wrap("extend", "", ErrLeaseLost)
+	}
+	return expiry, nil
+}
+
+// ExtendMany extends many leases in one statement (pgjobq.extend_many) and returns the new expiry
+// of each job still held; lost leases are left out.
+func ExtendMany(ctx context.Context, db DB, leases []Lease, leaseDuration time.Duration) (map[int64]time.Time, error) {
+	ctx = withOperation(ctx, "extend", "")
+	ids, tokens := splitLeases(leases)
+	var lease any
+	if leaseDuration != 0 {
+		lease = leaseDuration
+	}
+	rows, err := db.Query(ctx, `SELECT id, lease_expires_at FROM pgjobq.extend_many($1, $2, $3)`, ids, tokens, lease)
+	if err != nil {
+		return nil, wrap("extend", "", err)
+	}
+	defer rows.Close()
+	held := make(map[int64]time.Time, len(leases))
+	for rows.Next() {
+		var (
+			id     int64
+			expiry time.Time
+		)
+		if err := rows.Scan(&id, &expiry); err != nil {
+			return nil, wrap("extend", "", err)
+		}
+		held[id] = expiry
+	}
+	return held, wrap("extend", "", rows.Err())
+}
+
+// Release gives a leased job back without charging the attempt (pgjobq.release), or returns
+// [ErrLeaseLost].
+func Release(ctx context.Context, db DB, lease Lease) error {
+	ctx = withOperation(ctx, "release", "")
+	var ok bool
+	if err := db.QueryRow(ctx, `SELECT pgjobq.release($1, $2)`, lease.JobID, lease.Token).Scan(&ok); err != nil {
+		return wrap("release", "", err)
+	}
+	if !ok {
+		return wrap("release", "", ErrLeaseLost)
+	}
+	return nil
+}
+
+func splitLeases(leases []Lease) ([]int64, [][16]byte) {
+	ids := make([]int64, len(leases))
+	tokens := make([][16]byte, len(leases))
+	for i, l := range leases {
+		ids[i], tokens[i] = l.JobID, l.Token
+	}
+	return ids, tokens
+}
+
+func encodeResult(result any) (any, error) {
+	if result == nil {
+		return nil, nil
+	}
+	b, err := json.Marshal(result)
+	if err != nil {
+		return nil, err
+	}
+	return string(b), nil
+}

@@ -1,0 +1,146 @@
+package pgjobq
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// listener is the one LISTEN connection of a [Client], shared by every waiter in the process. It
+// LISTENs on pgjobq_wake (a queue got jobs while a receiver waited) and pgjobq_done (a job
+// finished) and wakes the waiters registered for them. When the connection breaks it reconnects
+// with back-off and then wakes every waiter, so each re-checks the rows for what it may have
+// missed; polling by the waiters covers notifications lost in any other way.
+type listener struct {
+	connect  func(context.Context) (*pgx.Conn, error)
+	onListen func()
+
+	mu     sync.Mutex
+	queues map[string]chan struct{} // closed at the next wake-up of the queue
+	jobs   map[int64]chan struct{}  // closed when the job finishes
+}
+
+func newListener(connect func(context.Context) (*pgx.Conn, error), onListen func()) *listener {
+	return &listener{
+		connect:  connect,
+		onListen: onListen,
+		queues:   map[string]chan struct{}{},
+		jobs:     map[int64]chan struct{}{},
+	}
+}
+
+// queueWake returns a channel closed at the next wake-up of queue. Take it before the receive
+// that may find the queue empty, so a wake-up between the two is not missed.
+func (l *listener) queueWake(queue string) <-chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	ch, ok := l.queues[queue]
+	if !ok {
+		ch = make(chan struct{})
+		l.queues[queue] = ch
+	}
+	return ch
+}
+
+// jobDone returns a channel closed when job id is reported finished. Take it before checking the
+// job's state.
+func (l *listener) jobDone(id int64) <-chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	ch, ok := l.jobs[id]
+	if !ok {
+		ch = make(chan struct{})
+		l.jobs[id] = ch
+	}
+	return ch
+}
+
+// dispatch wakes the waiters of one notification.
+func (l *listener) dispatch(n *pgconn.Notification) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch n.Channel {
+	case "pgjobq_wake":
+		if ch, ok := l.queues[n.Payload]; ok {
+			close(ch)
+			delete(l.queues, n.Payload)
+		}
+	case "pgjobq_done":
+		idText, _, _ := strings.Cut(n.Payload, ":")
+		id, err := strconv.ParseInt(idText, 10, 64)
+		if err != nil {
+			return
+		}
+		if ch, ok := l.jobs[id]; ok {
+			close(ch)
+			delete(l.jobs, id)
+		}
+	}
+}
+
+// wakeAll wakes every waiter, after a reconnect: each re-checks the rows.
+func (l *listener) wakeAll() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for q, ch := range l.queues {
+		close(ch)
+		delete(l.queues, q)
+	}
+	for id, ch := range l.jobs {
+		close(ch)
+		delete(l.jobs, id)
+	}
+}
+
+// run keeps the LISTEN connection up until ctx ends.
+func (l *listener) run(ctx context.Context) {
+	const minBackoff, maxBackoff = 50 * time.Millisecond, 5 * time.Second
+	backoff := minBackoff
+	for ctx.Err() == nil {
+		err := l.listen(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			t := time.NewTimer(backoff)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-t.C:
+			}
+			backoff = min(2*backoff, maxBackoff)
+			continue
+		}
+		backoff = minBackoff
+	}
+}
+
+// listen runs one connection: LISTEN, tell the waiters to re-check, then dispatch notifications
+// until the connection fails. It returns nil if the connection worked before failing.
+func (l *listener) listen(ctx context.Context) error {
+	conn, err := l.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	if _, err := conn.Exec(ctx, "LISTEN pgjobq_wake; LISTEN pgjobq_done"); err != nil {
+		return err
+	}
+	l.wakeAll()
+	if l.onListen != nil {
+		l.onListen()
+	}
+	for {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
+			return nil
+		}
+		l.dispatch(n)
+	}
+}

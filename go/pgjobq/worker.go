@@ -1,0 +1,247 @@
+package pgjobq
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Handler works one job. Returning nil acks it; an error nacks it with the error's text (retried
+// after the queue's backoff, or dead-lettered after its last attempt); a panic counts as an
+// error. ctx is cancelled when the job's lease is lost or the worker's shutdown deadline passes.
+type Handler[T any] func(ctx context.Context, job *Job[T]) error
+
+// WorkerOptions configure a [Worker]. The zero value is useful.
+type WorkerOptions struct {
+	// Concurrency is how many handlers run at once. Default 10.
+	Concurrency int
+	// BatchSize is how many jobs one receive may lease, at most Concurrency. Default Concurrency.
+	BatchSize int
+	// LeaseDuration is the lease taken on each job; running jobs are extended every third of it.
+	// Default 30s.
+	LeaseDuration time.Duration
+	// Filter receives only jobs whose attributes contain it.
+	Filter map[string]any
+	// ShutdownTimeout is how long running handlers may go on after Run's context ends before
+	// their contexts are cancelled. Default 10s.
+	ShutdownTimeout time.Duration
+	// AckDelay is how long a completed job may wait to be acked together with others in one
+	// statement. Default 2ms; negative acks each job on its own. A job completed but not yet
+	// acked when the process dies is delivered again (at least once).
+	AckDelay time.Duration
+}
+
+// Worker works one queue with a handler: it receives in batches up to its concurrency, runs the
+// handler of each job, extends the leases of running jobs, and acks or nacks them.
+type Worker[T any] struct {
+	c       *Client
+	queue   string
+	handler Handler[T]
+	opts    WorkerOptions
+
+	mu      sync.Mutex
+	running map[int64]*runningJob
+}
+
+type runningJob struct {
+	lease  Lease
+	cancel context.CancelCauseFunc
+}
+
+// NewWorker returns a worker of queue on client c. Start it with [Worker.Run].
+func NewWorker[T any](c *Client, queue string, handler Handler[T], opts *WorkerOptions) *Worker[T] {
+	w := &Worker[T]{c: c, queue: queue, handler: handler, running: map[int64]*runningJob{}}
+	if opts != nil {
+		w.opts = *opts
+	}
+	if w.opts.Concurrency <= 0 {
+		w.opts.Concurrency = 10
+	}
+	if w.opts.BatchSize <= 0 || w.opts.BatchSize > w.opts.Concurrency {
+		w.opts.BatchSize = w.opts.Concurrency
+	}
+	if w.opts.LeaseDuration <= 0 {
+		w.opts.LeaseDuration = 30 * time.Second
+	}
+	if w.opts.ShutdownTimeout <= 0 {
+		w.opts.ShutdownTimeout = 10 * time.Second
+	}
+	if w.opts.AckDelay == 0 {
+		w.opts.AckDelay = 2 * time.Millisecond
+	}
+	return w
+}
+
+var errLeaseLost = fmt.Errorf("%w: the job's lease was lost", ErrLeaseLost)
+
+// Run works the queue until ctx ends, then shuts down gracefully: it stops receiving, gives back
+// jobs it received but did not start (their attempt is not charged), lets running handlers finish
+// for up to ShutdownTimeout, cancels the rest, and acks what completed. It returns nil after a
+// shutdown caused by ctx.
+func (w *Worker[T]) Run(ctx context.Context) error {
+	// Handlers outlive ctx until the shutdown deadline.
+	handlerCtx, stopHandlers := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopHandlers()
+	settleCtx := context.WithoutCancel(ctx)
+
+	acks := newAcker(settleCtx, w.c, w.opts.AckDelay)
+	heartbeatDone := make(chan struct{})
+	heartbeatCtx, stopHeartbeat := context.WithCancel(settleCtx)
+	go func() {
+		defer close(heartbeatDone)
+		w.heartbeat(heartbeatCtx)
+	}()
+
+	slots := make(chan struct{}, w.opts.Concurrency)
+	var wg sync.WaitGroup
+	for ctx.Err() == nil {
+		// Wait for one free slot, then take what else is free up to the batch size.
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			continue
+		}
+		free := 1
+		for free < w.opts.BatchSize {
+			select {
+			case slots <- struct{}{}:
+				free++
+				continue
+			default:
+			}
+			break
+		}
+
+		wake := w.c.l.queueWake(w.queue)
+		jobs, err := Receive[T](ctx, w.c.db, w.queue, &ReceiveOptions{
+			MaxJobs: free, LeaseDuration: w.opts.LeaseDuration, Filter: w.opts.Filter})
+		for i := len(jobs); i < free; i++ {
+			<-slots
+		}
+		if err != nil && ctx.Err() == nil {
+			w.c.cfg.Logger.Error("pgjobq: worker receive", "queue", w.queue, "error", err)
+		}
+		for _, job := range jobs {
+			if ctx.Err() != nil { // shutting down: give it back uncharged
+				if err := Release(settleCtx, w.c.db, job.Lease); err != nil {
+					w.c.cfg.Logger.Error("pgjobq: worker release", "queue", w.queue, "job", job.JobID, "error", err)
+				}
+				<-slots
+				continue
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() { <-slots }()
+				w.work(handlerCtx, settleCtx, acks, job)
+			}()
+		}
+		if len(jobs) == 0 && err == nil {
+			w.idle(ctx, wake)
+		} else if err != nil {
+			_ = w.c.sleep(ctx, nil, w.c.cfg.PollInterval)
+		}
+	}
+
+	// Shutdown: let running handlers finish until the deadline, then cancel them.
+	finished := make(chan struct{})
+	go func() { wg.Wait(); close(finished) }()
+	deadline := time.NewTimer(w.opts.ShutdownTimeout)
+	select {
+	case <-finished:
+	case <-deadline.C:
+		stopHandlers()
+		<-finished
+	}
+	deadline.Stop()
+	stopHeartbeat()
+	<-heartbeatDone
+	acks.close()
+	return nil
+}
+
+// idle waits, after a receive found nothing, for a wake-up, for the next job or lease of the
+// queue to come due (no notification announces those), or for the poll interval.
+func (w *Worker[T]) idle(ctx context.Context, wake <-chan struct{}) {
+	wait := w.c.cfg.PollInterval
+	if due, ok, err := NextDue(ctx, w.c.db, w.queue); err == nil && ok {
+		wait = min(wait, due)
+	}
+	_ = w.c.sleep(ctx, wake, wait)
+}
+
+// work runs the handler of one job and settles it.
+func (w *Worker[T]) work(handlerCtx, settleCtx context.Context, acks *acker, job *Job[T]) {
+	jobCtx, cancel := context.WithCancelCause(handlerCtx)
+	defer cancel(nil)
+	w.mu.Lock()
+	w.running[job.JobID] = &runningJob{lease: job.Lease, cancel: cancel}
+	w.mu.Unlock()
+
+	err := w.call(jobCtx, job)
+
+	w.mu.Lock()
+	delete(w.running, job.JobID)
+	w.mu.Unlock()
+	if errors.Is(context.Cause(jobCtx), errLeaseLost) {
+		return // another delivery owns the job now
+	}
+	if err == nil {
+		acks.add(job.Lease)
+		return
+	}
+	if err := Nack(settleCtx, w.c.db, job.Lease, err, nil); err != nil && !errors.Is(err, ErrLeaseLost) {
+		w.c.cfg.Logger.Error("pgjobq: worker nack", "queue", w.queue, "job", job.JobID, "error", err)
+	}
+}
+
+// call runs the handler, turning a panic into an error.
+func (w *Worker[T]) call(ctx context.Context, job *Job[T]) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic: %v", r)
+		}
+	}()
+	return w.handler(ctx, job)
+}
+
+// heartbeat extends the leases of running jobs every third of the lease duration, in one
+// statement, and cancels the handlers whose lease was lost.
+func (w *Worker[T]) heartbeat(ctx context.Context) {
+	t := time.NewTicker(w.opts.LeaseDuration / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		w.mu.Lock()
+		leases := make([]Lease, 0, len(w.running))
+		for _, r := range w.running {
+			leases = append(leases, r.lease)
+		}
+		w.mu.Unlock()
+		if len(leases) == 0 {
+			continue
+		}
+		held, err := ExtendMany(ctx, w.c.db, leases, w.opts.LeaseDuration)
+		if err != nil {
+			if ctx.Err() == nil {
+				w.c.cfg.Logger.Error("pgjobq: worker heartbeat", "queue", w.queue, "error", err)
+			}
+			continue
+		}
+		w.mu.Lock()
+		for _, l := range leases {
+			if _, ok := held[l.JobID]; !ok {
+				if r, ok := w.running[l.JobID]; ok {
+					r.cancel(errLeaseLost)
+				}
+			}
+		}
+		w.mu.Unlock()
+	}
+}
