@@ -2,6 +2,7 @@ package pgjobq_test
 
 import (
 	"context"
+	"os"
 	"testing"
 	"time"
 
@@ -11,7 +12,12 @@ import (
 	"github.com/pgjobq/pgjobq/go/pgjobq"
 )
 
-func TestMain(m *testing.M) { pgtest.Main(m) }
+func TestMain(m *testing.M) {
+	if url := os.Getenv(childEnv); url != "" {
+		runChildWorker(url) // this process is a worker that a test will kill
+	}
+	pgtest.Main(m)
+}
 
 // bundle is what a test works with: its own database and a client on it.
 type bundle struct {

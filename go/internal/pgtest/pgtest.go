@@ -106,52 +106,72 @@ func stopServer() {
 // New creates a fresh database with pgjobq installed for t and drops it when t ends.
 func New(t testing.TB) *DB {
 	t.Helper()
+	db, closeDB, err := Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := closeDB(); err != nil {
+			t.Error(err)
+		}
+	})
+	return db
+}
+
+// Open is [New] for code without a testing.TB, such as examples: it returns the database and a
+// function that closes its pool and drops it.
+func Open() (*DB, func() error, error) {
 	if !mainCalled {
-		t.Fatal("pgtest: call pgtest.Main(m) from the package's TestMain")
+		return nil, nil, errors.New("pgtest: call pgtest.Main(m) from the package's TestMain")
 	}
 	serverOnce.Do(func() { server, serverErr = findServer() })
 	if serverErr != nil {
-		t.Fatal(serverErr)
+		return nil, nil, serverErr
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 
 	name := "pgjobq_test_" + randomHex(6)
-	admin, err := pgx.Connect(ctx, server.adminURL)
-	if err != nil {
-		t.Fatalf("pgtest: connect to %s: %v", redact(server.adminURL), err)
+	if err := admin(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+		return nil, nil, fmt.Errorf("pgtest: create database: %w", err)
 	}
-	defer admin.Close(ctx)
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
-		t.Fatalf("pgtest: create database: %v", err)
-	}
-	t.Cleanup(func() {
+	var pool *pgxpool.Pool
+	closeDB := func() error {
+		if pool != nil {
+			pool.Close()
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		admin, err := pgx.Connect(ctx, server.adminURL)
-		if err != nil {
-			t.Errorf("pgtest: drop %s: %v", name, err)
-			return
+		if err := admin(ctx, "DROP DATABASE "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
+			return fmt.Errorf("pgtest: drop %s: %w", name, err)
 		}
-		defer admin.Close(ctx)
-		if _, err := admin.Exec(ctx, "DROP DATABASE "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
-			t.Errorf("pgtest: drop %s: %v", name, err)
-		}
-	})
-
+		return nil
+	}
+	fail := func(err error) (*DB, func() error, error) {
+		return nil, nil, errors.Join(err, closeDB())
+	}
 	dbURL, err := withDatabase(server.adminURL, name)
 	if err != nil {
-		t.Fatal(err)
+		return fail(err)
 	}
-	pool, err := pgxpool.New(ctx, dbURL)
-	if err != nil {
-		t.Fatalf("pgtest: connect to %s: %v", name, err)
+	if pool, err = pgxpool.New(ctx, dbURL); err != nil {
+		return fail(fmt.Errorf("pgtest: connect to %s: %w", name, err))
 	}
-	t.Cleanup(pool.Close)
 	if _, err := pool.Exec(ctx, "CREATE EXTENSION pgjobq"); err != nil {
-		t.Fatalf("pgtest: CREATE EXTENSION pgjobq: %v (install it with `make -C extension install` as root)", err)
+		return fail(fmt.Errorf("pgtest: CREATE EXTENSION pgjobq: %w (install it with `make -C extension install` as root)", err))
 	}
-	return &DB{Pool: pool, URL: dbURL, Name: name, AdminURL: server.adminURL}
+	return &DB{Pool: pool, URL: dbURL, Name: name, AdminURL: server.adminURL}, closeDB, nil
+}
+
+// admin runs one statement on the server's admin database.
+func admin(ctx context.Context, sql string) error {
+	conn, err := pgx.Connect(ctx, server.adminURL)
+	if err != nil {
+		return fmt.Errorf("connect to %s: %w", redact(server.adminURL), err)
+	}
+	defer conn.Close(ctx)
+	_, err = conn.Exec(ctx, sql)
+	return err
 }
 
 // Run runs one of the PostgreSQL programs of [BinDir] (e.g. "pg_dump") with args and returns its
