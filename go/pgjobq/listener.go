@@ -39,12 +39,7 @@ func newListener(connect func(context.Context) (*pgx.Conn, error), onListen func
 func (l *listener) queueWake(queue string) <-chan struct{} {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	ch, ok := l.queues[queue]
-	if !ok {
-		ch = make(chan struct{})
-		l.queues[queue] = ch
-	}
-	return ch
+	return waitChan(l.queues, queue)
 }
 
 // jobDone returns a channel closed when job id is reported finished. Take it before checking the
@@ -52,10 +47,15 @@ func (l *listener) queueWake(queue string) <-chan struct{} {
 func (l *listener) jobDone(id int64) <-chan struct{} {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	ch, ok := l.jobs[id]
+	return waitChan(l.jobs, id)
+}
+
+// waitChan returns the channel waiters of key share in m, making it if needed.
+func waitChan[K comparable](m map[K]chan struct{}, key K) chan struct{} {
+	ch, ok := m[key]
 	if !ok {
 		ch = make(chan struct{})
-		l.jobs[id] = ch
+		m[key] = ch
 	}
 	return ch
 }
