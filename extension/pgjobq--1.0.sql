@@ -8,7 +8,8 @@
 -- from pgjobq.now(); expected outcomes (a stale lease) are return values, misuse raises with an
 -- SQLSTATE, a DETAIL or HINT where it helps. Our own SQLSTATEs (class PJ):
 --   PJ001 queue does not exist      PJ002 queue already exists
---   PJ004 job does not exist        PJ005 queue still has jobs (drop without force)
+--   PJ003 queue is full (max_size)  PJ004 job does not exist
+--   PJ005 queue still has jobs (drop without force)
 -- Standard ones: 22004 NULL where a value is required, 22023 invalid parameter value,
 -- 54000 value or batch too large.
 
@@ -47,6 +48,9 @@ CREATE TABLE pgjobq.queue (
     -- receivers_waiting is set by a receive that found nothing and cleared by the first send
     -- after it, which then sends the wake-up NOTIFY (see pgjobq._wake).
     receivers_waiting     boolean     NOT NULL DEFAULT false,
+    -- senders_waiting is set by pgjobq.wait_for_space on a full queue and cleared by the first
+    -- finish after it, which sends NOTIFY pgjobq_space (see pgjobq._freed).
+    senders_waiting       boolean     NOT NULL DEFAULT false,
     created_at            timestamptz NOT NULL
 ) WITH (fillfactor = 50);
 ALTER SEQUENCE pgjobq.queue_id_seq OWNED BY pgjobq.queue.queue_id;
@@ -126,6 +130,19 @@ CREATE TABLE pgjobq.dead_letter (
     errors            jsonb       NOT NULL
 );
 CREATE INDEX dead_letter_died_idx ON pgjobq.dead_letter (queue_id, died_at);
+
+-- queue_size counts the live jobs of bounded queues (max_size set) without counting rows: live =
+-- sent (shard 0) - sum(done) over the 16 shards. Senders add to sent under shard 0's row lock, so
+-- two senders cannot both take the last free place; finishing jobs add to the done of the shard
+-- of their backend, so finishing does not queue behind senders. Uncommitted finishes are not
+-- counted yet, so the count is never below the truth: a bound is never overshot.
+CREATE TABLE pgjobq.queue_size (
+    queue_id integer NOT NULL,
+    shard    integer NOT NULL,
+    sent     bigint  NOT NULL DEFAULT 0,
+    done     bigint  NOT NULL DEFAULT 0,
+    PRIMARY KEY (queue_id, shard)
+) WITH (fillfactor = 50);
 
 ------------------------------------------------------------------------------------------------
 -- Internal helpers (names start with an underscore; not part of the API)
@@ -293,6 +310,77 @@ BEGIN
 END
 $$;
 
+-- _take_space counts n more live jobs of queue q, or raises PJ003 if that would exceed its
+-- max_size; nothing for an unbounded queue. The row lock on shard 0 is held until commit, so
+-- concurrent senders of a bounded queue take places one after another.
+CREATE FUNCTION pgjobq._take_space(q pgjobq.queue, n bigint) RETURNS void
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+    live bigint;
+BEGIN
+    IF q.max_size IS NULL THEN
+        RETURN;
+    END IF;
+    UPDATE pgjobq.queue_size AS s SET sent = s.sent + n
+     WHERE s.queue_id = q.queue_id AND s.shard = 0
+       AND s.sent + n - (SELECT sum(d.done) FROM pgjobq.queue_size AS d
+                          WHERE d.queue_id = q.queue_id) <= q.max_size;
+    IF NOT FOUND THEN
+        SELECT max(s.sent) - sum(s.done) INTO live FROM pgjobq.queue_size AS s
+         WHERE s.queue_id = q.queue_id;
+        RAISE EXCEPTION 'queue "%" is full', q.name USING ERRCODE = 'PJ003',
+            DETAIL = format('max_size is %s, it holds %s jobs, %s more were sent.', q.max_size, live, n),
+            HINT = 'Retry when jobs finish: pgjobq.wait_for_space() and NOTIFY pgjobq_space tell when.';
+    END IF;
+END
+$$;
+
+-- _freed counts jobs that left bounded queues (one queue_ids element per job) and wakes senders
+-- waiting for space in them.
+CREATE FUNCTION pgjobq._freed(queue_ids integer[]) RETURNS void
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+    name text;
+BEGIN
+    UPDATE pgjobq.queue_size AS s SET done = s.done + f.n
+      FROM (SELECT u.queue_id, count(*) AS n
+              FROM unnest(queue_ids) AS u(queue_id)
+              JOIN pgjobq.queue AS q ON q.queue_id = u.queue_id AND q.max_size IS NOT NULL
+             GROUP BY u.queue_id) AS f
+     WHERE s.queue_id = f.queue_id AND s.shard = pg_backend_pid() % 16;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    FOR name IN
+        UPDATE pgjobq.queue AS qq SET senders_waiting = false
+         WHERE qq.queue_id IN (SELECT w.queue_id FROM pgjobq.queue AS w
+                                WHERE w.queue_id = ANY (queue_ids) AND w.senders_waiting
+                                  FOR UPDATE SKIP LOCKED)
+        RETURNING qq.name
+    LOOP
+        PERFORM pg_notify('pgjobq_space', name);
+    END LOOP;
+END
+$$;
+
+-- _recount sets the live-job count of queue queue_id from the rows: after max_size is set, and
+-- from pgjobq.maintain() to undo drift (finishes not counted while the queue was unbounded).
+CREATE FUNCTION pgjobq._recount(queue_id integer) RETURNS void
+LANGUAGE plpgsql VOLATILE
+AS $$
+BEGIN
+    -- Lock out senders first; the count then runs with a snapshot taken after the lock.
+    PERFORM 1 FROM pgjobq.queue_size AS s WHERE s.queue_id = _recount.queue_id AND s.shard = 0
+        FOR UPDATE;
+    UPDATE pgjobq.queue_size AS s
+       SET sent = (SELECT count(*) FROM pgjobq.job AS j WHERE j.queue_id = _recount.queue_id)
+                + (SELECT sum(d.done) FROM pgjobq.queue_size AS d WHERE d.queue_id = _recount.queue_id)
+     WHERE s.queue_id = _recount.queue_id AND s.shard = 0;
+END
+$$;
+
 -- _bury moves leased jobs ids to the dead letter table, recording outcome and error as their
 -- last attempt. Completion waiters are notified.
 CREATE FUNCTION pgjobq._bury(ids bigint[], outcome text, error text, t timestamptz)
@@ -300,7 +388,8 @@ RETURNS void
 LANGUAGE plpgsql VOLATILE
 AS $$
 DECLARE
-    notify bigint[];
+    notify    bigint[];
+    queue_ids integer[];
 BEGIN
     WITH gone AS (
         DELETE FROM pgjobq.job AS j WHERE j.id = ANY (ids) RETURNING j.*
@@ -311,10 +400,12 @@ BEGIN
                outcome, g.payload, g.attributes,
                g.errors || pgjobq._attempt_entry(g.attempts, outcome, error, t)
           FROM gone AS g
-        RETURNING dead_letter.id, dead_letter.notify_completion
+        RETURNING dead_letter.id, dead_letter.queue_id, dead_letter.notify_completion
     )
-    SELECT array_agg(b.id) INTO notify FROM buried AS b WHERE b.notify_completion;
+    SELECT array_agg(b.id) FILTER (WHERE b.notify_completion), array_agg(b.queue_id)
+      INTO notify, queue_ids FROM buried AS b;
     PERFORM pgjobq._notify_done(notify, 'dead');
+    PERFORM pgjobq._freed(queue_ids);
 END
 $$;
 
@@ -365,9 +456,10 @@ RETURNS SETOF bigint
 LANGUAGE plpgsql VOLATILE
 AS $$
 DECLARE
-    t timestamptz := pgjobq.now();
-    done bigint[];
-    notify bigint[];
+    t         timestamptz := pgjobq.now();
+    done      bigint[];
+    notify    bigint[];
+    queue_ids integer[];
 BEGIN
     WITH input AS (
         SELECT u.id, u.token, u.result FROM unnest(ids, lease_tokens, results) AS u(id, token, result)
@@ -382,9 +474,10 @@ BEGIN
                g.payload, g.attributes, g.result, g.errors
           FROM gone AS g
     )
-    SELECT array_agg(g.id), array_agg(g.id) FILTER (WHERE g.notify_completion)
-      INTO done, notify FROM gone AS g;
+    SELECT array_agg(g.id), array_agg(g.id) FILTER (WHERE g.notify_completion), array_agg(g.queue_id)
+      INTO done, notify, queue_ids FROM gone AS g;
     PERFORM pgjobq._notify_done(notify, 'completed');
+    PERFORM pgjobq._freed(queue_ids);
     RETURN QUERY SELECT unnest(done);
 END
 $$;
@@ -414,7 +507,7 @@ BEGIN
     q := ROW(NULL, create_queue.queue, create_queue.lease_duration, create_queue.max_attempts,
              create_queue.backoff_base, create_queue.backoff_max, create_queue.backoff_jitter,
              create_queue.retention, create_queue.dead_letter_retention, create_queue.max_size,
-             false, pgjobq.now());
+             false, false, pgjobq.now());
     PERFORM pgjobq._check_queue(q);
     INSERT INTO pgjobq.queue (name, lease_duration, max_attempts, backoff_base, backoff_max,
                               backoff_jitter, retention, dead_letter_retention, max_size, created_at)
@@ -425,6 +518,8 @@ BEGIN
         RAISE EXCEPTION 'queue "%" already exists', q.name USING ERRCODE = 'PJ002',
             HINT = 'Change its settings with pgjobq.alter_queue().';
     END IF;
+    INSERT INTO pgjobq.queue_size (queue_id, shard)
+    SELECT qq.queue_id, g FROM pgjobq.queue AS qq, generate_series(0, 15) AS g WHERE qq.name = q.name;
 END
 $$;
 
@@ -462,6 +557,9 @@ BEGIN
            backoff_jitter = q.backoff_jitter, retention = q.retention,
            dead_letter_retention = q.dead_letter_retention, max_size = q.max_size
      WHERE qq.queue_id = q.queue_id;
+    IF alter_queue.max_size IS NOT NULL THEN
+        PERFORM pgjobq._recount(q.queue_id);
+    END IF;
 END
 $$;
 
@@ -485,6 +583,7 @@ BEGIN
     DELETE FROM pgjobq.job AS j WHERE j.queue_id = q.queue_id;
     DELETE FROM pgjobq.dead_letter AS d WHERE d.queue_id = q.queue_id;
     DELETE FROM pgjobq.job_archive AS a WHERE a.queue_id = q.queue_id;
+    DELETE FROM pgjobq.queue_size AS z WHERE z.queue_id = q.queue_id;
     DELETE FROM pgjobq.queue AS qq WHERE qq.queue_id = q.queue_id;
 END
 $$;
@@ -597,6 +696,7 @@ BEGIN
     -- queue. The insert below runs after the lock with a new snapshot and joins the queue row,
     -- so a queue dropped meanwhile inserts nothing.
     PERFORM pg_advisory_xact_lock_shared(pgjobq._lock_key(), q.queue_id);
+    PERFORM pgjobq._take_space(q, n);
     RETURN QUERY
     WITH src AS MATERIALIZED (
         SELECT nextval('pgjobq.job_id_seq') AS id, u.p, coalesce(u.a, '{}') AS a
@@ -899,6 +999,31 @@ BEGIN
 END
 $$;
 
+-- wait_for_space returns how many jobs queue can take now (NULL if it is unbounded). When it is
+-- full it also marks the queue as awaited, so the next job to finish there sends
+-- NOTIFY pgjobq_space with the queue name: LISTEN first, call this, and wait if it says 0.
+CREATE FUNCTION pgjobq.wait_for_space(queue text) RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+    q    pgjobq.queue := pgjobq._queue(wait_for_space.queue);
+    free bigint;
+BEGIN
+    IF q.max_size IS NULL THEN
+        RETURN NULL;
+    END IF;
+    SELECT greatest(q.max_size - (max(s.sent) - sum(s.done)), 0) INTO free
+      FROM pgjobq.queue_size AS s WHERE s.queue_id = q.queue_id;
+    IF free = 0 THEN
+        UPDATE pgjobq.queue AS qq SET senders_waiting = true
+         WHERE qq.queue_id = (SELECT w.queue_id FROM pgjobq.queue AS w
+                               WHERE w.queue_id = q.queue_id AND NOT w.senders_waiting
+                                 FOR UPDATE SKIP LOCKED);
+    END IF;
+    RETURN free;
+END
+$$;
+
 ------------------------------------------------------------------------------------------------
 -- Public API: dead letters and maintenance
 ------------------------------------------------------------------------------------------------
@@ -937,6 +1062,9 @@ DECLARE
     t timestamptz := pgjobq.now();
     n bigint;
 BEGIN
+    PERFORM pgjobq._take_space(q, (SELECT count(*) FROM pgjobq.dead_letter AS d
+                                    WHERE d.queue_id = q.queue_id
+                                      AND (redrive.ids IS NULL OR d.id = ANY (redrive.ids))));
     WITH back AS (
         DELETE FROM pgjobq.dead_letter AS d
          WHERE d.queue_id = q.queue_id AND (redrive.ids IS NULL OR d.id = ANY (redrive.ids))
@@ -972,11 +1100,16 @@ AS $$
 $$;
 
 -- maintain deletes finished jobs older than their queue's retention and dead letters older than
--- their queue's dead_letter_retention, and returns how many rows it deleted. Run it every few
+-- their queue's dead_letter_retention, and returns how many rows it deleted. It also recounts the
+-- live jobs of bounded queues from the rows. Run it every few
 -- minutes (pg_cron, the Go worker, or any scheduler).
 CREATE FUNCTION pgjobq.maintain() RETURNS bigint
-LANGUAGE sql VOLATILE
+LANGUAGE plpgsql VOLATILE
 AS $$
+DECLARE
+    n   bigint;
+    qid integer;
+BEGIN
     WITH finished AS (
         DELETE FROM pgjobq.job_archive AS a USING pgjobq.queue AS q
          WHERE a.queue_id = q.queue_id AND a.finished_at < pgjobq.now() - q.retention
@@ -987,7 +1120,12 @@ AS $$
            AND d.died_at < pgjobq.now() - q.dead_letter_retention
         RETURNING 1
     )
-    SELECT (SELECT count(*) FROM finished) + (SELECT count(*) FROM dead)
+    SELECT (SELECT count(*) FROM finished) + (SELECT count(*) FROM dead) INTO n;
+    FOR qid IN SELECT q.queue_id FROM pgjobq.queue AS q WHERE q.max_size IS NOT NULL LOOP
+        PERFORM pgjobq._recount(qid);
+    END LOOP;
+    RETURN n;
+END
 $$;
 
 ------------------------------------------------------------------------------------------------
@@ -1010,6 +1148,7 @@ COMMENT ON FUNCTION pgjobq.extend(bigint, uuid, interval) IS 'Extend a lease (he
 COMMENT ON FUNCTION pgjobq.extend_many(bigint[], uuid[], interval) IS 'Extend many leases; returns the jobs still held';
 COMMENT ON FUNCTION pgjobq.release(bigint, uuid) IS 'Give a leased job back without charging the attempt; false if the lease token is stale';
 COMMENT ON FUNCTION pgjobq.get_job(bigint) IS 'State, attempts, errors and result of a job';
+COMMENT ON FUNCTION pgjobq.wait_for_space(text) IS 'Free places of a bounded queue; when full, the next finish sends NOTIFY pgjobq_space';
 COMMENT ON FUNCTION pgjobq.list_dead(text, integer) IS 'Dead-lettered jobs of a queue';
 COMMENT ON FUNCTION pgjobq.redrive(text, bigint[]) IS 'Move dead-lettered jobs back to their queue';
 COMMENT ON FUNCTION pgjobq.purge_dead(text, bigint[]) IS 'Delete dead-lettered jobs';
@@ -1026,5 +1165,6 @@ SELECT pg_catalog.pg_extension_config_dump('pgjobq.queue', '');
 SELECT pg_catalog.pg_extension_config_dump('pgjobq.job', '');
 SELECT pg_catalog.pg_extension_config_dump('pgjobq.job_archive', '');
 SELECT pg_catalog.pg_extension_config_dump('pgjobq.dead_letter', '');
+SELECT pg_catalog.pg_extension_config_dump('pgjobq.queue_size', '');
 SELECT pg_catalog.pg_extension_config_dump('pgjobq.queue_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('pgjobq.job_id_seq', '');
