@@ -94,20 +94,21 @@ func (c *Client) Wait(ctx context.Context, id int64) (*JobInfo, error) {
 		if info.State.Finished() {
 			return info, nil
 		}
-		if err := c.sleep(ctx, done, c.cfg.PollInterval); err != nil {
+		if err := c.sleep(ctx, c.cfg.PollInterval, done, nil); err != nil {
 			return nil, err
 		}
 	}
 }
 
-// sleep waits for wake to close, d to pass, or ctx to end (its error).
-func (c *Client) sleep(ctx context.Context, wake <-chan struct{}, d time.Duration) error {
+// sleep waits for d to pass, wake or poke to fire (either may be nil), or ctx to end (its error).
+func (c *Client) sleep(ctx context.Context, d time.Duration, wake, poke <-chan struct{}) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-wake:
+	case <-poke:
 	case <-t.C:
 	}
 	return nil

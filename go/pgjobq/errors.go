@@ -10,14 +10,15 @@ import (
 // Errors the extension raises, by SQLSTATE, and the driver's own. Test with errors.Is; use
 // errors.As with *Error for the operation, the queue and the server's message.
 var (
-	ErrQueueNotFound    = errors.New("pgjobq: queue does not exist")                // PJ001
-	ErrQueueExists      = errors.New("pgjobq: queue already exists")                // PJ002
-	ErrJobNotFound      = errors.New("pgjobq: job does not exist")                  // PJ004
-	ErrQueueNotEmpty    = errors.New("pgjobq: queue still has jobs")                // PJ005
-	ErrInvalidArgument  = errors.New("pgjobq: invalid argument")                    // 22023, 22004
-	ErrTooLarge         = errors.New("pgjobq: value or batch too large")            // 54000
-	ErrLeaseLost        = errors.New("pgjobq: lease lost")                          // a stale lease token
-	ErrExtensionMissing = errors.New("pgjobq: extension pgjobq is not installed")   // CREATE EXTENSION pgjobq
+	ErrQueueNotFound    = errors.New("pgjobq: queue does not exist")                 // PJ001
+	ErrQueueExists      = errors.New("pgjobq: queue already exists")                 // PJ002
+	ErrQueueFull        = errors.New("pgjobq: queue is full")                        // PJ003
+	ErrJobNotFound      = errors.New("pgjobq: job does not exist")                   // PJ004
+	ErrQueueNotEmpty    = errors.New("pgjobq: queue still has jobs")                 // PJ005
+	ErrInvalidArgument  = errors.New("pgjobq: invalid argument")                     // 22023, 22004
+	ErrTooLarge         = errors.New("pgjobq: value or batch too large")             // 54000
+	ErrLeaseLost        = errors.New("pgjobq: lease lost")                           // a stale lease token
+	ErrExtensionMissing = errors.New("pgjobq: extension pgjobq is not installed")    // CREATE EXTENSION pgjobq
 	ErrExtensionVersion = errors.New("pgjobq: extension pgjobq has another version") // ALTER EXTENSION pgjobq UPDATE
 )
 
@@ -25,6 +26,7 @@ var (
 var sqlstates = map[string]error{
 	"PJ001": ErrQueueNotFound,
 	"PJ002": ErrQueueExists,
+	"PJ003": ErrQueueFull,
 	"PJ004": ErrJobNotFound,
 	"PJ005": ErrQueueNotEmpty,
 	"22023": ErrInvalidArgument,

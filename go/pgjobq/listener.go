@@ -12,8 +12,8 @@ import (
 )
 
 // listener is the one LISTEN connection of a [Client], shared by every waiter in the process. It
-// LISTENs on pgjobq_wake (a queue got jobs while a receiver waited) and pgjobq_done (a job
-// finished) and wakes the waiters registered for them. When the connection breaks it reconnects
+// LISTENs on pgjobq_wake (a queue got jobs while a receiver waited), pgjobq_done (a job finished)
+// and pgjobq_space (a bounded queue has room again) and wakes the waiters registered for them. When the connection breaks it reconnects
 // with back-off and then wakes every waiter, so each re-checks the rows for what it may have
 // missed; polling by the waiters covers notifications lost in any other way.
 type listener struct {
@@ -22,6 +22,7 @@ type listener struct {
 
 	mu     sync.Mutex
 	queues map[string]chan struct{} // closed at the next wake-up of the queue
+	space  map[string]chan struct{} // closed when a job of the (bounded) queue finishes
 	jobs   map[int64]chan struct{}  // closed when the job finishes
 }
 
@@ -30,6 +31,7 @@ func newListener(connect func(context.Context) (*pgx.Conn, error), onListen func
 		connect:  connect,
 		onListen: onListen,
 		queues:   map[string]chan struct{}{},
+		space:    map[string]chan struct{}{},
 		jobs:     map[int64]chan struct{}{},
 	}
 }
@@ -40,6 +42,14 @@ func (l *listener) queueWake(queue string) <-chan struct{} {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return waitChan(l.queues, queue)
+}
+
+// queueSpace returns a channel closed when a job of queue finishes after a sender found it full.
+// Take it before asking for space.
+func (l *listener) queueSpace(queue string) <-chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return waitChan(l.space, queue)
 }
 
 // jobDone returns a channel closed when job id is reported finished. Take it before checking the
@@ -66,20 +76,24 @@ func (l *listener) dispatch(n *pgconn.Notification) {
 	defer l.mu.Unlock()
 	switch n.Channel {
 	case "pgjobq_wake":
-		if ch, ok := l.queues[n.Payload]; ok {
-			close(ch)
-			delete(l.queues, n.Payload)
-		}
+		wake(l.queues, n.Payload)
+	case "pgjobq_space":
+		wake(l.space, n.Payload)
 	case "pgjobq_done":
 		idText, _, _ := strings.Cut(n.Payload, ":")
 		id, err := strconv.ParseInt(idText, 10, 64)
 		if err != nil {
 			return
 		}
-		if ch, ok := l.jobs[id]; ok {
-			close(ch)
-			delete(l.jobs, id)
-		}
+		wake(l.jobs, id)
+	}
+}
+
+// wake closes the channel of key in m, if any waiter took it.
+func wake[K comparable](m map[K]chan struct{}, key K) {
+	if ch, ok := m[key]; ok {
+		close(ch)
+		delete(m, key)
 	}
 }
 
@@ -87,13 +101,14 @@ func (l *listener) dispatch(n *pgconn.Notification) {
 func (l *listener) wakeAll() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for q, ch := range l.queues {
-		close(ch)
-		delete(l.queues, q)
+	for q := range l.queues {
+		wake(l.queues, q)
 	}
-	for id, ch := range l.jobs {
-		close(ch)
-		delete(l.jobs, id)
+	for q := range l.space {
+		wake(l.space, q)
+	}
+	for id := range l.jobs {
+		wake(l.jobs, id)
 	}
 }
 
@@ -129,7 +144,7 @@ func (l *listener) listen(ctx context.Context) error {
 		return err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	if _, err := conn.Exec(ctx, "LISTEN pgjobq_wake; LISTEN pgjobq_done"); err != nil {
+	if _, err := conn.Exec(ctx, "LISTEN pgjobq_wake; LISTEN pgjobq_done; LISTEN pgjobq_space"); err != nil {
 		return err
 	}
 	l.wakeAll()

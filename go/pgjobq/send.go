@@ -3,6 +3,7 @@ package pgjobq
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"time"
 )
 
@@ -81,4 +82,30 @@ func SendBatch[T any](ctx context.Context, db DB, queue string, payloads []T, op
 		ids = append(ids, id)
 	}
 	return ids, wrap("send", queue, rows.Err())
+}
+
+// SendWait is [SendBatch] on client c's pool that, when the queue is bounded and full, waits for
+// space instead of failing with [ErrQueueFull]: it marks the queue as awaited
+// (pgjobq.wait_for_space), sleeps until a job of the queue finishes (NOTIFY pgjobq_space) or the
+// poll interval passes, and tries again, until ctx ends. It cannot join a transaction: a send
+// refused for space aborts the transaction it is in.
+func SendWait[T any](ctx context.Context, c *Client, queue string, payloads []T, opts *SendOptions) ([]int64, error) {
+	for {
+		space := c.l.queueSpace(queue) // before looking: a finish after it is not missed
+		ids, err := SendBatch(ctx, c.db, queue, payloads, opts)
+		if !errors.Is(err, ErrQueueFull) {
+			return ids, err
+		}
+		var free *int64
+		ctx := withOperation(ctx, "wait_for_space", queue)
+		if err := c.db.QueryRow(ctx, `SELECT pgjobq.wait_for_space($1)`, queue).Scan(&free); err != nil {
+			return nil, wrap("wait_for_space", queue, err)
+		}
+		if free != nil && *free >= int64(len(payloads)) {
+			continue // room was made meanwhile
+		}
+		if err := c.sleep(ctx, c.cfg.PollInterval, space, nil); err != nil {
+			return nil, wrap("send", queue, err)
+		}
+	}
 }

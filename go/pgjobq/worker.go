@@ -43,6 +43,9 @@ type Worker[T any] struct {
 
 	mu      sync.Mutex
 	running map[int64]*runningJob
+	// settled is poked when a handler's job is settled: an idle loop then looks again (a nacked
+	// job may come due sooner than the lease it slept on).
+	settled chan struct{}
 }
 
 type runningJob struct {
@@ -52,7 +55,8 @@ type runningJob struct {
 
 // NewWorker returns a worker of queue on client c. Start it with [Worker.Run].
 func NewWorker[T any](c *Client, queue string, handler Handler[T], opts *WorkerOptions) *Worker[T] {
-	w := &Worker[T]{c: c, queue: queue, handler: handler, running: map[int64]*runningJob{}}
+	w := &Worker[T]{c: c, queue: queue, handler: handler, running: map[int64]*runningJob{},
+		settled: make(chan struct{}, 1)}
 	if opts != nil {
 		w.opts = *opts
 	}
@@ -141,7 +145,7 @@ func (w *Worker[T]) Run(ctx context.Context) error {
 		if len(jobs) == 0 && err == nil {
 			w.idle(ctx, wake)
 		} else if err != nil {
-			_ = w.c.sleep(ctx, nil, w.c.cfg.PollInterval)
+			_ = w.c.sleep(ctx, w.c.cfg.PollInterval, nil, nil)
 		}
 	}
 
@@ -169,7 +173,7 @@ func (w *Worker[T]) idle(ctx context.Context, wake <-chan struct{}) {
 	if due, ok, err := NextDue(ctx, w.c.db, w.queue); err == nil && ok {
 		wait = min(wait, due)
 	}
-	_ = w.c.sleep(ctx, wake, wait)
+	_ = w.c.sleep(ctx, wait, wake, w.settled)
 }
 
 // work runs the handler of one job and settles it.
@@ -185,6 +189,12 @@ func (w *Worker[T]) work(handlerCtx, settleCtx context.Context, acks *acker, job
 	w.mu.Lock()
 	delete(w.running, job.JobID)
 	w.mu.Unlock()
+	defer func() {
+		select {
+		case w.settled <- struct{}{}:
+		default:
+		}
+	}()
 	if errors.Is(context.Cause(jobCtx), errLeaseLost) {
 		return // another delivery owns the job now
 	}
