@@ -37,9 +37,23 @@ type ReceiveOptions struct {
 	Filter map[string]any
 }
 
+// PayloadError reports received jobs whose payload or attributes did not decode into the
+// receiver's types. Those jobs are leased to the caller, which should nack them ([Worker] does).
+type PayloadError struct {
+	Leases []Lease
+	Err    error // the first decoding error
+}
+
+func (e *PayloadError) Error() string {
+	return fmt.Sprintf("%d job(s) did not decode, the first: %v", len(e.Leases), e.Err)
+}
+
+func (e *PayloadError) Unwrap() error { return e.Err }
+
 // Receive leases up to opts.MaxJobs available jobs of queue (pgjobq.receive), highest priority
-// first, then oldest. It returns no jobs and no error when none is available. A payload that
-// does not decode into T is an error; its job stays leased until its lease expires.
+// first, then oldest. It returns no jobs and no error when none is available. Jobs that do not
+// decode into T are left out of the result and reported, still leased, in a [*PayloadError]
+// next to the jobs that did decode.
 func Receive[T any](ctx context.Context, db DB, queue string, opts *ReceiveOptions) ([]*Job[T], error) {
 	ctx = withOperation(ctx, "receive", queue)
 	if opts == nil {
@@ -69,7 +83,10 @@ func Receive[T any](ctx context.Context, db DB, queue string, opts *ReceiveOptio
 		return nil, wrap("receive", queue, err)
 	}
 	defer rows.Close()
-	var jobs []*Job[T]
+	var (
+		jobs []*Job[T]
+		bad  *PayloadError
+	)
 	for rows.Next() {
 		var (
 			j                   = &Job[T]{Queue: queue}
@@ -79,13 +96,26 @@ func Receive[T any](ctx context.Context, db DB, queue string, opts *ReceiveOptio
 			&j.CreatedAt, &j.LeaseExpiresAt); err != nil {
 			return nil, wrap("receive", queue, err)
 		}
-		if err := json.Unmarshal(payload, &j.Payload); err != nil {
-			return jobs, wrap("receive", queue, fmt.Errorf("job %d: payload does not decode into %T: %w", j.JobID, j.Payload, err))
+		err := json.Unmarshal(payload, &j.Payload)
+		if err != nil {
+			err = fmt.Errorf("job %d: payload does not decode into %T: %w", j.JobID, j.Payload, err)
+		} else if err = json.Unmarshal(attributes, &j.Attributes); err != nil {
+			err = fmt.Errorf("job %d: attributes: %w", j.JobID, err)
 		}
-		if err := json.Unmarshal(attributes, &j.Attributes); err != nil {
-			return jobs, wrap("receive", queue, err)
+		if err != nil {
+			if bad == nil {
+				bad = &PayloadError{Err: err}
+			}
+			bad.Leases = append(bad.Leases, j.Lease)
+			continue
 		}
 		jobs = append(jobs, j)
 	}
-	return jobs, wrap("receive", queue, rows.Err())
+	if err := rows.Err(); err != nil {
+		return nil, wrap("receive", queue, err)
+	}
+	if bad != nil {
+		return jobs, wrap("receive", queue, bad)
+	}
+	return jobs, nil
 }

@@ -124,6 +124,15 @@ func (w *Worker[T]) Run(ctx context.Context) error {
 		for i := len(jobs); i < free; i++ {
 			<-slots
 		}
+		var bad *PayloadError
+		if errors.As(err, &bad) { // jobs that cannot decode fail like a handler error
+			for _, lease := range bad.Leases {
+				if err := Nack(settleCtx, w.c.db, lease, bad.Err, nil); err != nil {
+					w.c.cfg.Logger.Error("pgjobq: worker nack", "queue", w.queue, "job", lease.JobID, "error", err)
+				}
+			}
+			err = nil
+		}
 		if err != nil && ctx.Err() == nil {
 			w.c.cfg.Logger.Error("pgjobq: worker receive", "queue", w.queue, "error", err)
 		}

@@ -262,3 +262,23 @@ type afterHook func(ev *pgjobq.Event)
 
 func (h afterHook) Before(ctx context.Context, ev *pgjobq.Event) context.Context { return ctx }
 func (h afterHook) After(ctx context.Context, ev *pgjobq.Event)                  { h(ev) }
+
+// TestWorkerNacksPayloadsThatDoNotDecode: a job whose payload does not fit the worker's type
+// fails like a handler error and ends dead after its attempts; the handler never sees it.
+func TestWorkerNacksPayloadsThatDoNotDecode(t *testing.T) {
+	t.Parallel()
+	b := setup(t, &pgjobq.QueueOptions{MaxAttempts: 1})
+	ctx := testContext(t)
+	handled := make(chan int, 1)
+	runWorker(t, pgjobq.NewWorker(b.client, "q", func(ctx context.Context, job *pgjobq.Job[int]) error {
+		handled <- job.Payload
+		return nil
+	}, nil))
+	id, err := pgjobq.Send(ctx, b.client.DB(), "q", "not a number", &pgjobq.SendOptions{NotifyCompletion: true})
+	require.NoError(t, err)
+	info, err := b.client.Wait(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, pgjobq.StateDead, info.State)
+	require.Contains(t, *info.Errors[0].Error, "payload does not decode into int")
+	require.Empty(t, handled)
+}
