@@ -286,18 +286,21 @@ $$;
 -- _wake sends the wake-up NOTIFY for queue q if some receiver found it empty since the last
 -- wake-up, and clears that mark. A send pays for a NOTIFY (which takes a cluster-wide lock at
 -- commit) only when a receiver is waiting; under load receivers are busy and nobody notifies.
--- SKIP LOCKED: if another sender is already clearing the mark, that sender notifies.
+-- SKIP LOCKED: senders never wait for each other over the mark.
 CREATE FUNCTION pgjobq._wake(q pgjobq.queue) RETURNS void
 LANGUAGE plpgsql VOLATILE
 AS $$
 BEGIN
+    IF NOT EXISTS (SELECT FROM pgjobq.queue AS w
+                    WHERE w.queue_id = q.queue_id AND w.receivers_waiting) THEN
+        RETURN;  -- the hot path under load: nobody waits, nothing to pay
+    END IF;
     UPDATE pgjobq.queue AS qq SET receivers_waiting = false
      WHERE qq.queue_id = (SELECT w.queue_id FROM pgjobq.queue AS w
                            WHERE w.queue_id = q.queue_id AND w.receivers_waiting
                              FOR UPDATE SKIP LOCKED);
-    IF FOUND THEN
-        PERFORM pg_notify('pgjobq_wake', q.name);
-    END IF;
+    -- Notify even when another sender holds the row to clear the mark: it may yet roll back.
+    PERFORM pg_notify('pgjobq_wake', q.name);
 END
 $$;
 
@@ -330,7 +333,7 @@ BEGIN
         SELECT max(s.sent) - sum(s.done) INTO live FROM pgjobq.queue_size AS s
          WHERE s.queue_id = q.queue_id;
         RAISE EXCEPTION 'queue "%" is full', q.name USING ERRCODE = 'PJ003',
-            DETAIL = format('max_size is %s, it holds %s jobs, %s more were sent.', q.max_size, live, n),
+            DETAIL = format('max_size is %s; it holds %s jobs and the send adds %s.', q.max_size, live, n),
             HINT = 'Retry when jobs finish: pgjobq.wait_for_space() and NOTIFY pgjobq_space tell when.';
     END IF;
 END
@@ -642,6 +645,8 @@ DECLARE
     due  timestamptz;
     n    integer := cardinality(send_batch.payloads);
     bad  integer;
+    bad_p jsonb;
+    bad_a jsonb;
 BEGIN
     IF n IS NULL THEN
         RAISE EXCEPTION 'payloads must not be NULL' USING ERRCODE = '22004';
@@ -660,6 +665,9 @@ BEGIN
     IF send_batch.delay IS NOT NULL AND send_batch.run_at IS NOT NULL THEN
         RAISE EXCEPTION 'give delay or run_at, not both' USING ERRCODE = '22023';
     END IF;
+    IF NOT isfinite(send_batch.run_at) THEN
+        RAISE EXCEPTION 'run_at must be a finite time, got %', send_batch.run_at USING ERRCODE = '22023';
+    END IF;
     IF send_batch.delay < interval '0' THEN
         RAISE EXCEPTION 'delay must not be negative, got %', send_batch.delay USING ERRCODE = '22023';
     END IF;
@@ -668,26 +676,27 @@ BEGIN
             coalesce(send_batch.priority::text, 'NULL') USING ERRCODE = '22023';
     END IF;
 
-    SELECT u.i INTO bad
+    SELECT u.i, u.p, u.a INTO bad, bad_p, bad_a
       FROM unnest(send_batch.payloads, send_batch.attributes) WITH ORDINALITY AS u(p, a, i)
      WHERE u.p IS NULL OR u.p = 'null'::jsonb
         OR (u.a IS NOT NULL AND jsonb_typeof(u.a) <> 'object')
         OR pg_column_size(u.p) > 1048576 OR pg_column_size(u.a) > 65536
+     ORDER BY u.i
      LIMIT 1;
     IF bad IS NOT NULL THEN
-        IF send_batch.payloads[bad] IS NULL OR send_batch.payloads[bad] = 'null'::jsonb THEN
+        IF bad_p IS NULL OR bad_p = 'null'::jsonb THEN
             RAISE EXCEPTION 'payload % must not be NULL', bad USING ERRCODE = '22004',
                 HINT = 'Send {} for a job without data.';
-        ELSIF jsonb_typeof(send_batch.attributes[bad]) <> 'object' THEN
+        ELSIF jsonb_typeof(bad_a) <> 'object' THEN
             RAISE EXCEPTION 'attributes of job % must be a JSON object, got %', bad,
-                jsonb_typeof(send_batch.attributes[bad]) USING ERRCODE = '22023';
-        ELSIF pg_column_size(send_batch.payloads[bad]) > 1048576 THEN
+                jsonb_typeof(bad_a) USING ERRCODE = '22023';
+        ELSIF pg_column_size(bad_p) > 1048576 THEN
             RAISE EXCEPTION 'payload % is % bytes, the limit is 1 MiB', bad,
-                pg_column_size(send_batch.payloads[bad]) USING ERRCODE = '54000',
+                pg_column_size(bad_p) USING ERRCODE = '54000',
                 HINT = 'Store large data elsewhere and send a reference.';
         ELSE
             RAISE EXCEPTION 'attributes of job % are % bytes, the limit is 64 KiB', bad,
-                pg_column_size(send_batch.attributes[bad]) USING ERRCODE = '54000';
+                pg_column_size(bad_a) USING ERRCODE = '54000';
         END IF;
     END IF;
 
@@ -1088,15 +1097,17 @@ $$;
 -- purge_dead deletes dead-lettered jobs of queue (those in ids, or all when ids is NULL) and
 -- returns how many it deleted.
 CREATE FUNCTION pgjobq.purge_dead(queue text, ids bigint[] DEFAULT NULL) RETURNS bigint
-LANGUAGE sql VOLATILE
+LANGUAGE plpgsql VOLATILE
 AS $$
-    WITH gone AS (
-        DELETE FROM pgjobq.dead_letter AS d
-         WHERE d.queue_id = (pgjobq._queue(queue)).queue_id
-           AND (ids IS NULL OR d.id = ANY (ids))
-        RETURNING 1
-    )
-    SELECT count(*) FROM gone
+DECLARE
+    q pgjobq.queue := pgjobq._queue(purge_dead.queue);
+    n bigint;
+BEGIN
+    DELETE FROM pgjobq.dead_letter AS d
+     WHERE d.queue_id = q.queue_id AND (purge_dead.ids IS NULL OR d.id = ANY (purge_dead.ids));
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
 $$;
 
 -- maintain deletes finished jobs older than their queue's retention and dead letters older than

@@ -2,13 +2,10 @@
 -- all or nothing; finishing jobs frees places; wait_for_space says how many are free.
 \set VERBOSITY terse
 SET pgjobq.now = '2030-01-01 00:00:00+00';
-CREATE FUNCTION pg_temp.try(sql text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE sql;
-    RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
+-- try (a shared helper) runs one statement and shows its SQLSTATE, message, DETAIL and HINT.
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set try_psql :abs_srcdir /sql/include/try.psql
+\i :try_psql
 SELECT pgjobq.create_queue('q_bound', max_size => 3, max_attempts => 1);
 SELECT pgjobq.wait_for_space('q_bound');
 SELECT count(*) FROM pgjobq.send_batch('q_bound', ARRAY['{"n": 1}', '{"n": 2}']::jsonb[]);

@@ -1,13 +1,10 @@
 -- release: a worker gives a leased job back without charging the attempt.
 \set VERBOSITY terse
 SET pgjobq.now = '2030-01-01 00:00:00+00';
-CREATE FUNCTION pg_temp.try(sql text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE sql;
-    RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
+-- try (a shared helper) runs one statement and shows its SQLSTATE, message, DETAIL and HINT.
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set try_psql :abs_srcdir /sql/include/try.psql
+\i :try_psql
 SELECT pgjobq.create_queue('q_release', max_attempts => 1);
 SELECT pgjobq.send('q_release', '{"n": 1}') AS id \gset
 SELECT lease_token AS token, attempt FROM pgjobq.receive('q_release') \gset
