@@ -886,6 +886,7 @@ DECLARE
     q        pgjobq.queue;
     attempt  integer;
     qid      integer;
+    due      timestamptz;
 BEGIN
     PERFORM pgjobq._check_leases(ARRAY[nack.id], ARRAY[nack.lease_token]);
     IF nack.retry_in < interval '0' THEN
@@ -906,7 +907,11 @@ BEGIN
                run_at = t + coalesce(nack.retry_in, pgjobq._backoff(q, attempt)),
                lease_token = NULL, leased_at = NULL, lease_expires_at = NULL,
                errors = j.errors || pgjobq._attempt_entry(attempt, 'failed', nack.error, t)
-         WHERE j.id = nack.id;
+         WHERE j.id = nack.id
+        RETURNING j.run_at INTO due;
+        IF due <= t THEN
+            PERFORM pgjobq._wake(q);  -- due at once: wake a waiting receiver like a send
+        END IF;
     END IF;
     RETURN true;
 END

@@ -64,5 +64,20 @@ SELECT count(*) FROM pgjobq.receive('q_wake', 10);
 SELECT count(*) FROM pgjobq.receive('q_wake', 10);
 SELECT pgjobq.redrive('q_wake');
 SELECT * FROM pg_temp.mark;
+-- A nack that retries at once wakes a waiting receiver like a send; one with a delay does not.
+SELECT pgjobq.create_queue('q_wake_nack');
+CREATE VIEW pg_temp.nack_mark AS SELECT receivers_waiting FROM pgjobq.queue WHERE name = 'q_wake_nack';
+SELECT pgjobq.send('q_wake_nack', '{}') AS nid \gset
+SELECT lease_token AS ntok FROM pgjobq.receive('q_wake_nack') \gset
+SELECT count(*) FROM pgjobq.receive('q_wake_nack');  -- marks the queue as waited on
+SELECT pgjobq.nack(:nid, :'ntok', retry_in => '1 minute');
+SELECT * FROM pg_temp.nack_mark;
+SET pgjobq.now = '2031-01-01 00:00:00+00';
+SELECT lease_token AS ntok FROM pgjobq.receive('q_wake_nack') \gset
+SELECT count(*) FROM pgjobq.receive('q_wake_nack');
+SELECT * FROM pg_temp.nack_mark;
+SELECT pgjobq.nack(:nid, :'ntok', retry_in => '0');
+SELECT * FROM pg_temp.nack_mark;
+SELECT pgjobq.drop_queue('q_wake_nack', force => true);
 SELECT pgjobq.drop_queue('q_wake', force => true);
 SELECT pgjobq.drop_queue('q_wake_other', force => true);
