@@ -385,7 +385,7 @@ END
 $$;
 
 -- _bury moves leased jobs ids to the dead letter table, recording outcome and error as their
--- last attempt. Completion waiters are notified.
+-- last attempt (an expired lease at the time it expired). Completion waiters are notified.
 CREATE FUNCTION pgjobq._bury(ids bigint[], outcome text, error text, t timestamptz)
 RETURNS void
 LANGUAGE plpgsql VOLATILE
@@ -401,7 +401,8 @@ BEGIN
                                         notify_completion, reason, payload, attributes, errors)
         SELECT g.id, g.created_at, t, g.queue_id, g.attempts, g.priority, g.notify_completion,
                outcome, g.payload, g.attributes,
-               g.errors || pgjobq._attempt_entry(g.attempts, outcome, error, t)
+               g.errors || pgjobq._attempt_entry(g.attempts, outcome, error,
+                   CASE WHEN outcome = 'lease_expired' THEN g.lease_expires_at ELSE t END)
           FROM gone AS g
         RETURNING dead_letter.id, dead_letter.queue_id, dead_letter.notify_completion
     )
@@ -440,7 +441,8 @@ BEGIN
     ), retried AS (
         UPDATE pgjobq.job AS j
            SET state = 'available', lease_token = NULL, leased_at = NULL, lease_expires_at = NULL,
-               errors = j.errors || pgjobq._attempt_entry(j.attempts, 'lease_expired', NULL, t)
+               errors = j.errors || pgjobq._attempt_entry(j.attempts, 'lease_expired', NULL,
+                                                          j.lease_expires_at)
           FROM expired AS e
          WHERE j.id = e.id AND e.attempts < q.max_attempts
     )
