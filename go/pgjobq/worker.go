@@ -119,7 +119,9 @@ func (w *Worker[T]) Run(ctx context.Context) error {
 		}
 
 		wake := w.c.l.queueWake(w.queue)
-		jobs, err := Receive[T](ctx, w.c.db, w.queue, &ReceiveOptions{
+		// Not cancelled by the shutdown: a receive cut off mid-way could lease jobs that this
+		// worker then never sees; the jobs are given back below instead.
+		jobs, err := Receive[T](settleCtx, w.c.db, w.queue, &ReceiveOptions{
 			MaxJobs: free, LeaseDuration: w.opts.LeaseDuration, Filter: w.opts.Filter})
 		for i := len(jobs); i < free; i++ {
 			<-slots

@@ -198,17 +198,19 @@ func TestWorkerShutdownLetsRunningHandlersFinish(t *testing.T) {
 		<-finish
 		return nil
 	}
-	stop := runWorker(t, pgjobq.NewWorker(b.client, "q", handler, &pgjobq.WorkerOptions{Concurrency: 1}))
+	workerCtx, shutdown := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	w := pgjobq.NewWorker(b.client, "q", handler, &pgjobq.WorkerOptions{Concurrency: 1})
+	go func() { done <- w.Run(workerCtx) }()
 	first, err := pgjobq.Send(ctx, b.client.DB(), "q", 1, nil)
 	require.NoError(t, err)
 	require.Equal(t, first, <-started)
 
-	stopped := make(chan struct{})
-	go func() { stop(); close(stopped) }()
+	shutdown()
 	_, err = pgjobq.SendBatch(ctx, b.client.DB(), "q", []int{2, 3}, nil)
 	require.NoError(t, err)
 	close(finish) // the running handler finishes during the shutdown
-	<-stopped
+	require.NoError(t, <-done)
 
 	info, err := pgjobq.GetJob(ctx, b.db.Pool, first)
 	require.NoError(t, err)
