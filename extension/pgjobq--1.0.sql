@@ -132,9 +132,9 @@ CREATE TABLE pgjobq.dead_letter (
 CREATE INDEX dead_letter_died_idx ON pgjobq.dead_letter (queue_id, died_at);
 
 -- queue_size counts the live jobs of bounded queues (max_size set) without counting rows: live =
--- sent (shard 0) - sum(done) over the 16 shards. Senders add to sent under shard 0's row lock, so
--- two senders cannot both take the last free place; finishing jobs add to the done of the shard
--- of their backend, so finishing does not queue behind senders. Uncommitted finishes are not
+-- sent (shard 0) - sum(done) over the shards. Senders add to sent under shard 0's row lock, so
+-- two senders cannot both take the last free place; finishing jobs add to the done of one of
+-- shards 1-15 (by backend), so finishing does not queue behind senders. Uncommitted finishes are not
 -- counted yet, so the count is never below the truth: a bound is never overshot.
 CREATE TABLE pgjobq.queue_size (
     queue_id integer NOT NULL,
@@ -332,6 +332,10 @@ BEGIN
     IF NOT FOUND THEN
         SELECT max(s.sent) - sum(s.done) INTO live FROM pgjobq.queue_size AS s
          WHERE s.queue_id = q.queue_id;
+        IF live IS NULL THEN
+            RAISE EXCEPTION 'queue "%" does not exist', q.name USING ERRCODE = 'PJ001',
+                DETAIL = 'It was dropped while the send ran.';
+        END IF;
         RAISE EXCEPTION 'queue "%" is full', q.name USING ERRCODE = 'PJ003',
             DETAIL = format('max_size is %s; it holds %s jobs and the send adds %s.', q.max_size, live, n),
             HINT = 'Retry when jobs finish: pgjobq.wait_for_space() and NOTIFY pgjobq_space tell when.';
@@ -352,7 +356,7 @@ BEGIN
               FROM unnest(queue_ids) AS u(queue_id)
               JOIN pgjobq.queue AS q ON q.queue_id = u.queue_id AND q.max_size IS NOT NULL
              GROUP BY u.queue_id) AS f
-     WHERE s.queue_id = f.queue_id AND s.shard = pg_backend_pid() % 16;
+     WHERE s.queue_id = f.queue_id AND s.shard = 1 + pg_backend_pid() % 15;
     IF NOT FOUND THEN
         RETURN;
     END IF;
@@ -374,7 +378,9 @@ CREATE FUNCTION pgjobq._recount(queue_id integer) RETURNS void
 LANGUAGE plpgsql VOLATILE
 AS $$
 BEGIN
-    -- Lock out senders first; the count then runs with a snapshot taken after the lock.
+    -- Wait for senders in flight (even those that started while the queue was unbounded) and
+    -- lock out new ones; the count then runs with a snapshot taken after the locks.
+    PERFORM pg_advisory_xact_lock(pgjobq._lock_key(), _recount.queue_id);
     PERFORM 1 FROM pgjobq.queue_size AS s WHERE s.queue_id = _recount.queue_id AND s.shard = 0
         FOR UPDATE;
     UPDATE pgjobq.queue_size AS s
@@ -1078,6 +1084,7 @@ DECLARE
     t timestamptz := pgjobq.now();
     n bigint;
 BEGIN
+    PERFORM pg_advisory_xact_lock_shared(pgjobq._lock_key(), q.queue_id);  -- as send_batch
     PERFORM pgjobq._take_space(q, (SELECT count(*) FROM pgjobq.dead_letter AS d
                                     WHERE d.queue_id = q.queue_id
                                       AND (redrive.ids IS NULL OR d.id = ANY (redrive.ids))));
@@ -1174,6 +1181,25 @@ COMMENT ON FUNCTION pgjobq.maintain() IS 'Delete finished and dead jobs past the
 COMMENT ON TABLE pgjobq.job IS 'Live jobs: scheduled, available, leased, retrying';
 COMMENT ON TABLE pgjobq.job_archive IS 'Finished jobs, kept for the queue retention';
 COMMENT ON TABLE pgjobq.dead_letter IS 'Jobs that used up their attempts';
+
+------------------------------------------------------------------------------------------------
+-- search_path
+------------------------------------------------------------------------------------------------
+
+-- Every function runs with search_path = pg_catalog, pg_temp. Names of pgjobq's own objects are
+-- qualified, but operators (= on job_state, @> on jsonb) are looked up through the path: without
+-- this, a role that can create objects in a schema on the caller's path could slip in an operator
+-- that runs with the caller's rights.
+DO $$
+DECLARE
+    f regprocedure;
+BEGIN
+    FOR f IN SELECT p.oid FROM pg_catalog.pg_proc AS p
+              WHERE p.pronamespace = 'pgjobq'::regnamespace LOOP
+        EXECUTE pg_catalog.format('ALTER FUNCTION %s SET search_path = pg_catalog, pg_temp', f);
+    END LOOP;
+END
+$$;
 
 ------------------------------------------------------------------------------------------------
 -- pg_dump keeps queues and jobs

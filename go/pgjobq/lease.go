@@ -1,8 +1,10 @@
 package pgjobq
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
+	"slices"
 	"time"
 )
 
@@ -129,7 +131,11 @@ func Release(ctx context.Context, db DB, lease Lease) error {
 	return nil
 }
 
+// splitLeases returns the ids and tokens of leases in id order, so that statements locking
+// several jobs lock them in one order and cannot deadlock each other.
 func splitLeases(leases []Lease) ([]int64, [][16]byte) {
+	leases = slices.Clone(leases)
+	slices.SortFunc(leases, func(a, b Lease) int { return cmp.Compare(a.JobID, b.JobID) })
 	ids := make([]int64, len(leases))
 	tokens := make([][16]byte, len(leases))
 	for i, l := range leases {

@@ -42,20 +42,15 @@ type Worker[T any] struct {
 	opts    WorkerOptions
 
 	mu      sync.Mutex
-	running map[int64]*runningJob
+	running map[Lease]context.CancelCauseFunc // by delivery: a job may come back to this worker
 	// settled is poked when a handler's job is settled: an idle loop then looks again (a nacked
 	// job may come due sooner than the lease it slept on).
 	settled chan struct{}
 }
 
-type runningJob struct {
-	lease  Lease
-	cancel context.CancelCauseFunc
-}
-
 // NewWorker returns a worker of queue on client c. Start it with [Worker.Run].
 func NewWorker[T any](c *Client, queue string, handler Handler[T], opts *WorkerOptions) *Worker[T] {
-	w := &Worker[T]{c: c, queue: queue, handler: handler, running: map[int64]*runningJob{},
+	w := &Worker[T]{c: c, queue: queue, handler: handler, running: map[Lease]context.CancelCauseFunc{},
 		settled: make(chan struct{}, 1)}
 	if opts != nil {
 		w.opts = *opts
@@ -78,7 +73,10 @@ func NewWorker[T any](c *Client, queue string, handler Handler[T], opts *WorkerO
 	return w
 }
 
-var errLeaseLost = fmt.Errorf("%w: the job's lease was lost", ErrLeaseLost)
+var (
+	errLeaseLost = fmt.Errorf("%w: the job's lease was lost", ErrLeaseLost)
+	errShutdown  = errors.New("pgjobq: the worker's shutdown deadline passed")
+)
 
 // Run works the queue until ctx ends, then shuts down gracefully: it stops receiving, gives back
 // jobs it received but did not start (their attempt is not charged), lets running handlers finish
@@ -86,8 +84,8 @@ var errLeaseLost = fmt.Errorf("%w: the job's lease was lost", ErrLeaseLost)
 // shutdown caused by ctx.
 func (w *Worker[T]) Run(ctx context.Context) error {
 	// Handlers outlive ctx until the shutdown deadline.
-	handlerCtx, stopHandlers := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopHandlers()
+	handlerCtx, stopHandlers := context.WithCancelCause(context.WithoutCancel(ctx))
+	defer stopHandlers(nil)
 	settleCtx := context.WithoutCancel(ctx)
 
 	acks := newAcker(settleCtx, w.c, w.opts.AckDelay)
@@ -167,7 +165,7 @@ func (w *Worker[T]) Run(ctx context.Context) error {
 	select {
 	case <-finished:
 	case <-deadline.C:
-		stopHandlers()
+		stopHandlers(errShutdown)
 		<-finished
 	}
 	deadline.Stop()
@@ -192,13 +190,18 @@ func (w *Worker[T]) work(handlerCtx, settleCtx context.Context, acks *acker, job
 	jobCtx, cancel := context.WithCancelCause(handlerCtx)
 	defer cancel(nil)
 	w.mu.Lock()
-	w.running[job.JobID] = &runningJob{lease: job.Lease, cancel: cancel}
+	for lease, cancelOld := range w.running {
+		if lease.JobID == job.JobID { // an older delivery of this job runs here: it lost its lease
+			cancelOld(errLeaseLost)
+		}
+	}
+	w.running[job.Lease] = cancel
 	w.mu.Unlock()
 
 	err := w.call(jobCtx, job)
 
 	w.mu.Lock()
-	delete(w.running, job.JobID)
+	delete(w.running, job.Lease)
 	w.mu.Unlock()
 	defer func() {
 		select {
@@ -206,8 +209,15 @@ func (w *Worker[T]) work(handlerCtx, settleCtx context.Context, acks *acker, job
 		default:
 		}
 	}()
-	if errors.Is(context.Cause(jobCtx), errLeaseLost) {
+	switch cause := context.Cause(jobCtx); {
+	case errors.Is(cause, errLeaseLost):
 		return // another delivery owns the job now
+	case errors.Is(cause, errShutdown) && err != nil:
+		// Cut off by the shutdown, not failed: give it back without charging the attempt.
+		if err := Release(settleCtx, w.c.db, job.Lease); err != nil && !errors.Is(err, ErrLeaseLost) {
+			w.c.cfg.Logger.Error("pgjobq: worker release", "queue", w.queue, "job", job.JobID, "error", err)
+		}
+		return
 	}
 	if err == nil {
 		acks.add(job.Lease)
@@ -241,8 +251,8 @@ func (w *Worker[T]) heartbeat(ctx context.Context) {
 		}
 		w.mu.Lock()
 		leases := make([]Lease, 0, len(w.running))
-		for _, r := range w.running {
-			leases = append(leases, r.lease)
+		for lease := range w.running {
+			leases = append(leases, lease)
 		}
 		w.mu.Unlock()
 		if len(leases) == 0 {
@@ -258,8 +268,8 @@ func (w *Worker[T]) heartbeat(ctx context.Context) {
 		w.mu.Lock()
 		for _, l := range leases {
 			if _, ok := held[l.JobID]; !ok {
-				if r, ok := w.running[l.JobID]; ok {
-					r.cancel(errLeaseLost)
+				if cancel, ok := w.running[l]; ok {
+					cancel(errLeaseLost)
 				}
 			}
 		}

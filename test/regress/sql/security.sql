@@ -35,3 +35,8 @@ SELECT c.relname AS not_dumped
   FROM pg_class AS c
  WHERE c.relnamespace = 'pgjobq'::regnamespace AND c.relkind IN ('r', 'S')
    AND c.oid <> ALL ((SELECT e.extconfig FROM pg_extension AS e WHERE e.extname = 'pgjobq')::oid[]);
+-- Every function pins search_path, so no operator on the caller's path can stand in (expect none).
+SELECT p.oid::regprocedure AS unpinned
+  FROM pg_proc AS p
+ WHERE p.pronamespace = 'pgjobq'::regnamespace
+   AND NOT coalesce('search_path=pg_catalog, pg_temp' = ANY (p.proconfig), false);
