@@ -284,3 +284,28 @@ func TestWorkerNacksPayloadsThatDoNotDecode(t *testing.T) {
 	require.Contains(t, *info.Errors[0].Error, "payload does not decode into int")
 	require.Empty(t, handled)
 }
+
+// TestWorkerShutdownDeadlineGivesBackCutOffJobs: a handler still running at the shutdown
+// deadline is cancelled and its job given back without charging the attempt, so a deploy never
+// dead-letters it.
+func TestWorkerShutdownDeadlineGivesBackCutOffJobs(t *testing.T) {
+	t.Parallel()
+	b := setup(t, &pgjobq.QueueOptions{MaxAttempts: 1})
+	ctx := testContext(t)
+	started := make(chan struct{})
+	handler := func(ctx context.Context, job *pgjobq.Job[int]) error {
+		close(started)
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	workerCtx, shutdown := context.WithCancel(ctx)
+	w := pgjobq.NewWorker(b.client, "q", handler, &pgjobq.WorkerOptions{ShutdownTimeout: time.Millisecond})
+	done := make(chan error, 1)
+	go func() { done <- w.Run(workerCtx) }()
+	_, err := pgjobq.Send(ctx, b.client.DB(), "q", 1, nil)
+	require.NoError(t, err)
+	<-started
+	shutdown()
+	require.NoError(t, <-done)
+	require.Equal(t, []string{"available 0"}, liveJobs(t, b))
+}
