@@ -86,16 +86,15 @@ func (c *Client) Close() {
 // [SendOptions].NotifyCompletion) and re-checks the row every PollInterval as the fallback.
 func (c *Client) Wait(ctx context.Context, id int64) (*JobInfo, error) {
 	for {
-		done := c.l.jobDone(id) // before the check: a notification after it is not missed
+		done, forget := c.l.jobDone(id) // before the check: a notification after it is not missed
 		info, err := GetJob(ctx, c.db, id)
-		if err != nil {
-			return nil, err
+		if err == nil && !info.State.Finished() {
+			err = c.sleep(ctx, c.cfg.PollInterval, done, nil)
+			info = nil
 		}
-		if info.State.Finished() {
-			return info, nil
-		}
-		if err := c.sleep(ctx, c.cfg.PollInterval, done, nil); err != nil {
-			return nil, err
+		forget()
+		if err != nil || info != nil {
+			return info, err
 		}
 	}
 }

@@ -23,7 +23,7 @@ type listener struct {
 	mu     sync.Mutex
 	queues map[string]chan struct{} // closed at the next wake-up of the queue
 	space  map[string]chan struct{} // closed when a job of the (bounded) queue finishes
-	jobs   map[int64]chan struct{}  // closed when the job finishes
+	jobs   map[int64]*jobWaiters        // woken when the job finishes
 }
 
 func newListener(connect func(context.Context) (*pgx.Conn, error), onListen func()) *listener {
@@ -32,7 +32,7 @@ func newListener(connect func(context.Context) (*pgx.Conn, error), onListen func
 		onListen: onListen,
 		queues:   map[string]chan struct{}{},
 		space:    map[string]chan struct{}{},
-		jobs:     map[int64]chan struct{}{},
+		jobs:     map[int64]*jobWaiters{},
 	}
 }
 
@@ -52,12 +52,31 @@ func (l *listener) queueSpace(queue string) <-chan struct{} {
 	return waitChan(l.space, queue)
 }
 
-// jobDone returns a channel closed when job id is reported finished. Take it before checking the
-// job's state.
-func (l *listener) jobDone(id int64) <-chan struct{} {
+// jobWaiters are the waiters of one job: a channel closed when it finishes, and how many wait.
+type jobWaiters struct {
+	ch chan struct{}
+	n  int
+}
+
+// jobDone returns a channel closed when job id is reported finished, and a function to call when
+// done waiting (it forgets the job once nobody waits for it). Take it before checking the job's
+// state.
+func (l *listener) jobDone(id int64) (<-chan struct{}, func()) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return waitChan(l.jobs, id)
+	w, ok := l.jobs[id]
+	if !ok {
+		w = &jobWaiters{ch: make(chan struct{})}
+		l.jobs[id] = w
+	}
+	w.n++
+	return w.ch, func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if w.n--; w.n == 0 && l.jobs[id] == w {
+			delete(l.jobs, id)
+		}
+	}
 }
 
 // waitChan returns the channel waiters of key share in m, making it if needed.
@@ -85,7 +104,15 @@ func (l *listener) dispatch(n *pgconn.Notification) {
 		if err != nil {
 			return
 		}
-		wake(l.jobs, id)
+		l.wakeJob(id)
+	}
+}
+
+// wakeJob wakes the waiters of job id; the caller holds l.mu.
+func (l *listener) wakeJob(id int64) {
+	if w, ok := l.jobs[id]; ok {
+		close(w.ch)
+		delete(l.jobs, id)
 	}
 }
 
@@ -108,7 +135,7 @@ func (l *listener) wakeAll() {
 		wake(l.space, q)
 	}
 	for id := range l.jobs {
-		wake(l.jobs, id)
+		l.wakeJob(id)
 	}
 }
 
