@@ -56,9 +56,12 @@ func (a *acker) flush(batch []Lease) {
 	if len(batch) == 0 {
 		return
 	}
-	// Leases lost meanwhile are left out by ack_many: those jobs were delivered again.
+	// Leases lost meanwhile are left out by ack_many: those jobs were delivered again. A failed
+	// statement is tried once more: a completed job left unacked would run again.
 	if _, err := AckMany(a.ctx, a.c.db, batch); err != nil {
-		a.c.cfg.Logger.Error("pgjobq: worker ack", "jobs", len(batch), "error", err)
+		if _, err := AckMany(a.ctx, a.c.db, batch); err != nil {
+			a.c.cfg.Logger.Error("pgjobq: worker ack", "jobs", len(batch), "error", err)
+		}
 	}
 }
 

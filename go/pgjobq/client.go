@@ -66,8 +66,10 @@ func NewClient(ctx context.Context, pool *pgxpool.Pool, cfg *Config) (*Client, e
 	c.cancel = cancel
 	go func() {
 		defer close(c.done)
-		go c.maintain(runCtx)
+		maintained := make(chan struct{})
+		go func() { defer close(maintained); c.maintain(runCtx) }()
 		c.l.run(runCtx)
+		<-maintained
 	}()
 	return c, nil
 }
@@ -75,7 +77,7 @@ func NewClient(ctx context.Context, pool *pgxpool.Pool, cfg *Config) (*Client, e
 // DB returns the client's pool with its hooks, for the package's functions.
 func (c *Client) DB() DB { return c.db }
 
-// Close stops the LISTEN loop and maintenance. It does not close the pool.
+// Close stops the LISTEN loop and maintenance and waits for them. It does not close the pool.
 func (c *Client) Close() {
 	c.cancel()
 	<-c.done
