@@ -98,6 +98,7 @@ func (w *Worker[T]) Run(ctx context.Context) error {
 
 	slots := make(chan struct{}, w.opts.Concurrency)
 	var wg sync.WaitGroup
+	emptyOnce := false // the last receive found nothing
 	for ctx.Err() == nil {
 		// Wait for one free slot, then take what else is free up to the batch size.
 		select {
@@ -123,6 +124,9 @@ func (w *Worker[T]) Run(ctx context.Context) error {
 			MaxJobs: free, LeaseDuration: w.opts.LeaseDuration, Filter: w.opts.Filter})
 		for i := len(jobs); i < free; i++ {
 			<-slots
+		}
+		if len(jobs) > 0 {
+			emptyOnce = false
 		}
 		var bad *PayloadError
 		if errors.As(err, &bad) { // jobs that cannot decode fail like a handler error
@@ -152,6 +156,13 @@ func (w *Worker[T]) Run(ctx context.Context) error {
 			}()
 		}
 		if len(jobs) == 0 && err == nil {
+			// The first empty receive marks the queue as waited on. A send that checked the mark
+			// just before it was committed sends no wake-up, but its job is visible to a receive
+			// that starts now: look once more before sleeping.
+			if !emptyOnce {
+				emptyOnce = true
+				continue
+			}
 			w.idle(ctx, wake)
 		} else if err != nil {
 			_ = w.c.sleep(ctx, w.c.cfg.PollInterval, nil, nil)
