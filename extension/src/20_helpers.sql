@@ -1,0 +1,347 @@
+------------------------------------------------------------------------------------------------
+-- Internal helpers (names start with an underscore; not part of the API)
+------------------------------------------------------------------------------------------------
+
+-- now is the only clock of pgjobq: the transaction's start time, or the frozen time a test sets
+-- with SET pgjobq.now = '...'. Every lease and schedule decision uses it.
+CREATE FUNCTION pgjobq.now() RETURNS timestamptz
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+    SELECT coalesce(nullif(current_setting('pgjobq.now', true), '')::timestamptz,
+                    transaction_timestamp())
+$$;
+
+-- _queue returns the queue named queue, or raises PJ001.
+CREATE FUNCTION pgjobq._queue(queue text) RETURNS pgjobq.queue
+LANGUAGE plpgsql STABLE
+AS $$
+DECLARE
+    q pgjobq.queue;
+BEGIN
+    IF _queue.queue IS NULL THEN
+        RAISE EXCEPTION 'queue must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    SELECT * INTO q FROM pgjobq.queue AS qq WHERE qq.name = _queue.queue;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'queue "%" does not exist', _queue.queue
+            USING ERRCODE = 'PJ001', HINT = 'Create it with pgjobq.create_queue().';
+    END IF;
+    RETURN q;
+END
+$$;
+
+-- _lock_key is the first half of the advisory lock keys pgjobq takes (the second is a queue_id).
+CREATE FUNCTION pgjobq._lock_key() RETURNS integer
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT 1886020209 $$;  -- "pjbq" in ASCII
+
+-- _check_queue validates a queue row's name and settings and raises 22023 on the first bad one.
+CREATE FUNCTION pgjobq._check_queue(q pgjobq.queue) RETURNS void
+LANGUAGE plpgsql IMMUTABLE
+AS $$
+BEGIN
+    IF q.name IS NULL THEN
+        RAISE EXCEPTION 'queue must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    IF q.name !~ '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,62}$' THEN
+        RAISE EXCEPTION 'invalid queue name "%"', q.name USING ERRCODE = '22023',
+            HINT = 'Use 1 to 63 letters, digits, "_", ".", ":" or "-", starting with a letter or digit.';
+    END IF;
+    IF q.lease_duration IS NULL OR q.lease_duration < interval '1 second'
+       OR q.lease_duration > interval '7 days' THEN
+        RAISE EXCEPTION 'lease_duration must be between 1 second and 7 days, got %',
+            coalesce(q.lease_duration::text, 'NULL') USING ERRCODE = '22023',
+            HINT = 'For longer jobs, extend the lease while working (pgjobq.extend).';
+    END IF;
+    IF q.max_attempts IS NULL OR q.max_attempts NOT BETWEEN 1 AND 1000 THEN
+        RAISE EXCEPTION 'max_attempts must be between 1 and 1000, got %',
+            coalesce(q.max_attempts::text, 'NULL') USING ERRCODE = '22023';
+    END IF;
+    IF q.backoff_base IS NULL OR q.backoff_base < interval '0'
+       OR q.backoff_max IS NULL OR q.backoff_max < q.backoff_base
+       OR q.backoff_max > interval '30 days' THEN
+        RAISE EXCEPTION 'backoff must satisfy 0 <= backoff_base <= backoff_max <= 30 days, got base % and max %',
+            coalesce(q.backoff_base::text, 'NULL'), coalesce(q.backoff_max::text, 'NULL')
+            USING ERRCODE = '22023';
+    END IF;
+    IF q.backoff_jitter IS NULL OR NOT (q.backoff_jitter BETWEEN 0 AND 1) THEN
+        RAISE EXCEPTION 'backoff_jitter must be between 0 and 1, got %',
+            coalesce(q.backoff_jitter::text, 'NULL') USING ERRCODE = '22023';
+    END IF;
+    IF q.retention IS NULL OR q.retention < interval '0' THEN
+        RAISE EXCEPTION 'retention must be zero or positive, got %',
+            coalesce(q.retention::text, 'NULL') USING ERRCODE = '22023';
+    END IF;
+    IF q.dead_letter_retention <= interval '0' THEN
+        RAISE EXCEPTION 'dead_letter_retention must be positive or NULL (keep forever), got %',
+            q.dead_letter_retention USING ERRCODE = '22023';
+    END IF;
+    IF q.max_size < 1 THEN
+        RAISE EXCEPTION 'max_size must be positive or NULL (unbounded), got %', q.max_size
+            USING ERRCODE = '22023';
+    END IF;
+END
+$$;
+
+-- _check_lease validates a per-call lease duration (NULL means the queue's).
+CREATE FUNCTION pgjobq._check_lease(lease_duration interval) RETURNS void
+LANGUAGE plpgsql IMMUTABLE
+AS $$
+BEGIN
+    IF lease_duration < interval '1 second' OR lease_duration > interval '7 days' THEN
+        RAISE EXCEPTION 'lease_duration must be between 1 second and 7 days, got %', lease_duration
+            USING ERRCODE = '22023';
+    END IF;
+END
+$$;
+
+-- _check_leases validates the parallel id and lease token arrays of the bulk functions.
+CREATE FUNCTION pgjobq._check_leases(ids bigint[], lease_tokens uuid[]) RETURNS void
+LANGUAGE plpgsql IMMUTABLE
+AS $$
+BEGIN
+    IF ids IS NULL OR lease_tokens IS NULL THEN
+        RAISE EXCEPTION 'ids and lease_tokens must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    IF array_position(ids, NULL) IS NOT NULL OR array_position(lease_tokens, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION 'ids and lease_tokens must not contain NULL' USING ERRCODE = '22004';
+    END IF;
+    IF cardinality(ids) <> cardinality(lease_tokens) THEN
+        RAISE EXCEPTION 'ids and lease_tokens must have the same length, got % and %',
+            cardinality(ids), cardinality(lease_tokens) USING ERRCODE = '22023';
+    END IF;
+    IF cardinality(ids) > 10000 THEN
+        RAISE EXCEPTION 'at most 10000 jobs per call, got %', cardinality(ids)
+            USING ERRCODE = '54000';
+    END IF;
+END
+$$;
+
+-- _attempt_entry is one entry of a job's attempt history.
+CREATE FUNCTION pgjobq._attempt_entry(attempt integer, outcome text, error text, at timestamptz)
+RETURNS jsonb
+LANGUAGE sql IMMUTABLE
+AS $$
+    SELECT jsonb_build_object('attempt', attempt, 'outcome', outcome, 'at', at,
+                              'error', left(error, 8192))
+$$;
+
+-- _backoff is the delay before retry number attempt+1: backoff_base * 2^(attempt-1), capped at
+-- backoff_max, then shortened by a random fraction of up to backoff_jitter.
+CREATE FUNCTION pgjobq._backoff(q pgjobq.queue, attempt integer) RETURNS interval
+LANGUAGE sql VOLATILE
+AS $$
+    SELECT make_interval(secs =>
+        least(extract(epoch FROM q.backoff_max),
+              extract(epoch FROM q.backoff_base) * 2 ^ least(greatest(attempt - 1, 0), 60))
+        * (1 - q.backoff_jitter * random()))
+$$;
+
+-- _wake sends the wake-up NOTIFY for queue q if some receiver found it empty since the last
+-- wake-up, and clears that mark. A send pays for a NOTIFY (which takes a cluster-wide lock at
+-- commit) only when a receiver is waiting; under load receivers are busy and nobody notifies.
+-- SKIP LOCKED: senders never wait for each other over the mark.
+CREATE FUNCTION pgjobq._wake(q pgjobq.queue) RETURNS void
+LANGUAGE plpgsql VOLATILE
+AS $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pgjobq.queue AS w
+                    WHERE w.queue_id = q.queue_id AND w.receivers_waiting) THEN
+        RETURN;  -- the hot path under load: nobody waits, nothing to pay
+    END IF;
+    UPDATE pgjobq.queue AS qq SET receivers_waiting = false
+     WHERE qq.queue_id = (SELECT w.queue_id FROM pgjobq.queue AS w
+                           WHERE w.queue_id = q.queue_id AND w.receivers_waiting
+                             FOR UPDATE SKIP LOCKED);
+    -- Notify even when another sender holds the row to clear the mark: it may yet roll back.
+    PERFORM pg_notify('pgjobq_wake', q.name);
+END
+$$;
+
+-- _notify_done sends the completion NOTIFY for each finished job that asked for one.
+CREATE FUNCTION pgjobq._notify_done(ids bigint[], state pgjobq.job_state) RETURNS void
+LANGUAGE plpgsql VOLATILE
+AS $$
+BEGIN
+    PERFORM pg_notify('pgjobq_done', i::text || ':' || state::text) FROM unnest(ids) AS i;
+END
+$$;
+
+-- _take_space counts n more live jobs of queue q, or raises PJ003 if that would exceed its
+-- max_size; nothing for an unbounded queue. The row lock on shard 0 is held until commit, so
+-- concurrent senders of a bounded queue take places one after another.
+CREATE FUNCTION pgjobq._take_space(q pgjobq.queue, n bigint) RETURNS void
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+    live bigint;
+BEGIN
+    IF q.max_size IS NULL THEN
+        RETURN;
+    END IF;
+    UPDATE pgjobq.queue_size AS s SET sent = s.sent + n
+     WHERE s.queue_id = q.queue_id AND s.shard = 0
+       AND s.sent + n - (SELECT sum(d.done) FROM pgjobq.queue_size AS d
+                          WHERE d.queue_id = q.queue_id) <= q.max_size;
+    IF NOT FOUND THEN
+        SELECT max(s.sent) - sum(s.done) INTO live FROM pgjobq.queue_size AS s
+         WHERE s.queue_id = q.queue_id;
+        IF live IS NULL THEN
+            RAISE EXCEPTION 'queue "%" does not exist', q.name USING ERRCODE = 'PJ001',
+                DETAIL = 'It was dropped while the send ran.';
+        END IF;
+        RAISE EXCEPTION 'queue "%" is full', q.name USING ERRCODE = 'PJ003',
+            DETAIL = format('max_size is %s; it holds %s jobs and the send adds %s.', q.max_size, live, n),
+            HINT = 'Retry when jobs finish: pgjobq.wait_for_space() and NOTIFY pgjobq_space tell when.';
+    END IF;
+END
+$$;
+
+-- _freed counts jobs that left bounded queues (one queue_ids element per job) and wakes senders
+-- waiting for space in them.
+CREATE FUNCTION pgjobq._freed(queue_ids integer[]) RETURNS void
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+    name text;
+BEGIN
+    UPDATE pgjobq.queue_size AS s SET done = s.done + f.n
+      FROM (SELECT u.queue_id, count(*) AS n
+              FROM unnest(queue_ids) AS u(queue_id)
+              JOIN pgjobq.queue AS q ON q.queue_id = u.queue_id AND q.max_size IS NOT NULL
+             GROUP BY u.queue_id) AS f
+     WHERE s.queue_id = f.queue_id AND s.shard = 1 + pg_backend_pid() % 15;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    FOR name IN
+        UPDATE pgjobq.queue AS qq SET senders_waiting = false
+         WHERE qq.queue_id IN (SELECT w.queue_id FROM pgjobq.queue AS w
+                                WHERE w.queue_id = ANY (queue_ids) AND w.senders_waiting
+                                  FOR UPDATE SKIP LOCKED)
+        RETURNING qq.name
+    LOOP
+        PERFORM pg_notify('pgjobq_space', name);
+    END LOOP;
+END
+$$;
+
+-- _recount sets the live-job count of queue queue_id from the rows: after max_size is set, and
+-- from pgjobq.maintain() to undo drift (finishes not counted while the queue was unbounded).
+CREATE FUNCTION pgjobq._recount(queue_id integer) RETURNS void
+LANGUAGE plpgsql VOLATILE
+AS $$
+BEGIN
+    -- Wait for senders in flight (even those that started while the queue was unbounded) and
+    -- lock out new ones; the count then runs with a snapshot taken after the locks.
+    PERFORM pg_advisory_xact_lock(pgjobq._lock_key(), _recount.queue_id);
+    PERFORM 1 FROM pgjobq.queue_size AS s WHERE s.queue_id = _recount.queue_id AND s.shard = 0
+        FOR UPDATE;
+    UPDATE pgjobq.queue_size AS s
+       SET sent = (SELECT count(*) FROM pgjobq.job AS j WHERE j.queue_id = _recount.queue_id)
+                + (SELECT sum(d.done) FROM pgjobq.queue_size AS d WHERE d.queue_id = _recount.queue_id)
+     WHERE s.queue_id = _recount.queue_id AND s.shard = 0;
+END
+$$;
+
+-- _bury moves leased jobs ids to the dead letter table, recording outcome and error as their
+-- last attempt (an expired lease at the time it expired). Completion waiters are notified.
+CREATE FUNCTION pgjobq._bury(ids bigint[], outcome text, error text, t timestamptz)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+    notify    bigint[];
+    queue_ids integer[];
+BEGIN
+    WITH gone AS (
+        DELETE FROM pgjobq.job AS j WHERE j.id = ANY (ids) RETURNING j.*
+    ), buried AS (
+        INSERT INTO pgjobq.dead_letter (id, created_at, died_at, queue_id, attempts, priority,
+                                        notify_completion, reason, payload, attributes, errors)
+        SELECT g.id, g.created_at, t, g.queue_id, g.attempts, g.priority, g.notify_completion,
+               outcome, g.payload, g.attributes,
+               g.errors || pgjobq._attempt_entry(g.attempts, outcome, error,
+                   CASE WHEN outcome = 'lease_expired' THEN g.lease_expires_at ELSE t END)
+          FROM gone AS g
+        RETURNING dead_letter.id, dead_letter.queue_id, dead_letter.notify_completion
+    )
+    SELECT array_agg(b.id) FILTER (WHERE b.notify_completion), array_agg(b.queue_id)
+      INTO notify, queue_ids FROM buried AS b;
+    PERFORM pgjobq._notify_done(notify, 'dead');
+    PERFORM pgjobq._freed(queue_ids);
+END
+$$;
+
+-- _promote makes due delayed or retrying jobs of queue q available and reclaims expired
+-- leases: a job whose lease expired is available again, or dead if that was its last attempt.
+-- Both are index range probes that find nothing when nothing is due.
+CREATE FUNCTION pgjobq._promote(q pgjobq.queue, t timestamptz) RETURNS void
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+    exhausted bigint[];
+BEGIN
+    -- = ANY (ARRAY(...)) keeps the plan on the primary key whatever the row estimate.
+    UPDATE pgjobq.job AS j SET state = 'available'
+     WHERE j.id = ANY (ARRAY(SELECT d.id FROM pgjobq.job AS d
+                              WHERE d.queue_id = q.queue_id AND d.state IN ('scheduled', 'retrying')
+                                AND d.run_at <= t
+                              ORDER BY d.run_at LIMIT 1000
+                                FOR UPDATE SKIP LOCKED));
+
+    WITH expired AS (
+        SELECT d.id, d.attempts FROM pgjobq.job AS d
+         WHERE d.queue_id = q.queue_id AND d.state = 'leased' AND d.lease_expires_at <= t
+         ORDER BY d.lease_expires_at LIMIT 1000
+           FOR UPDATE SKIP LOCKED
+    ), retried AS (
+        UPDATE pgjobq.job AS j
+           SET state = 'available', lease_token = NULL, leased_at = NULL, lease_expires_at = NULL,
+               errors = j.errors || pgjobq._attempt_entry(j.attempts, 'lease_expired', NULL,
+                                                          j.lease_expires_at)
+          FROM expired AS e
+         WHERE j.id = e.id AND e.attempts < q.max_attempts
+    )
+    SELECT array_agg(e.id) INTO exhausted FROM expired AS e WHERE e.attempts >= q.max_attempts;
+
+    IF exhausted IS NOT NULL THEN
+        PERFORM pgjobq._bury(exhausted, 'lease_expired', NULL, t);
+    END IF;
+END
+$$;
+
+-- _complete acks leased jobs: each (id, token) pair whose token is the job's current lease moves
+-- the job to the archive as completed with its result. Returns the ids completed.
+CREATE FUNCTION pgjobq._complete(ids bigint[], lease_tokens uuid[], results jsonb[])
+RETURNS SETOF bigint
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+    t         timestamptz := pgjobq.now();
+    done      bigint[];
+    notify    bigint[];
+    queue_ids integer[];
+BEGIN
+    WITH input AS (
+        SELECT u.id, u.token, u.result FROM unnest(ids, lease_tokens, results) AS u(id, token, result)
+    ), gone AS (
+        DELETE FROM pgjobq.job AS j USING input AS i
+         WHERE j.id = i.id AND j.lease_token = i.token
+        RETURNING j.*, i.result
+    ), archived AS (
+        INSERT INTO pgjobq.job_archive (id, created_at, finished_at, queue_id, attempts, priority,
+                                        state, payload, attributes, result, errors)
+        SELECT g.id, g.created_at, t, g.queue_id, g.attempts, g.priority, 'completed',
+               g.payload, g.attributes, g.result, g.errors
+          FROM gone AS g
+    )
+    SELECT array_agg(g.id), array_agg(g.id) FILTER (WHERE g.notify_completion), array_agg(g.queue_id)
+      INTO done, notify, queue_ids FROM gone AS g;
+    PERFORM pgjobq._notify_done(notify, 'completed');
+    PERFORM pgjobq._freed(queue_ids);
+    RETURN QUERY SELECT unnest(done);
+END
+$$;
+
+COMMENT ON FUNCTION pgjobq.now() IS 'The only clock of pgjobq: transaction time, or the value of the pgjobq.now setting';

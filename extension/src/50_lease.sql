@@ -1,0 +1,239 @@
+------------------------------------------------------------------------------------------------
+-- Public API: jobs (receive and leases)
+------------------------------------------------------------------------------------------------
+
+-- receive leases up to max_jobs available jobs of queue, highest priority first, then oldest,
+-- skipping jobs other receivers hold (FOR UPDATE SKIP LOCKED). Each delivery counts as an
+-- attempt and carries a fresh lease_token that ack, nack and extend must present. A lease lasts
+-- lease_duration (default: the queue's); when it expires the job is delivered again. filter, a
+-- JSON object, keeps jobs whose attributes contain it. A receive that finds nothing marks the
+-- queue as waited on, so the next send wakes the receivers listening on pgjobq_wake.
+CREATE FUNCTION pgjobq.receive(
+    queue          text,
+    max_jobs       integer  DEFAULT 1,
+    lease_duration interval DEFAULT NULL,
+    filter         jsonb    DEFAULT NULL
+) RETURNS TABLE (id bigint, lease_token uuid, payload jsonb, attributes jsonb, attempt integer,
+                 priority integer, created_at timestamptz, lease_expires_at timestamptz)
+LANGUAGE plpgsql VOLATILE
+AS $$
+#variable_conflict use_column
+DECLARE
+    q       pgjobq.queue := pgjobq._queue(receive.queue);
+    t       timestamptz := pgjobq.now();
+    expires timestamptz;
+    picked  bigint[];
+    n       bigint;
+BEGIN
+    IF receive.max_jobs IS NULL OR receive.max_jobs < 1 THEN
+        RAISE EXCEPTION 'max_jobs must be at least 1, got %', coalesce(receive.max_jobs::text, 'NULL')
+            USING ERRCODE = '22023';
+    END IF;
+    IF receive.max_jobs > 10000 THEN
+        RAISE EXCEPTION 'at most 10000 jobs per receive, got %', receive.max_jobs
+            USING ERRCODE = '54000';
+    END IF;
+    PERFORM pgjobq._check_lease(receive.lease_duration);
+    IF jsonb_typeof(receive.filter) IS DISTINCT FROM 'object' AND receive.filter IS NOT NULL THEN
+        RAISE EXCEPTION 'filter must be a JSON object, got %', jsonb_typeof(receive.filter)
+            USING ERRCODE = '22023', HINT = 'Example: ''{"tenant": "acme"}''.';
+    END IF;
+    expires := t + coalesce(receive.lease_duration, q.lease_duration);
+
+    PERFORM pgjobq._promote(q, t);
+
+    -- Pick, then lease. The filtered pick is its own statement so its plan can use the GIN index.
+    IF receive.filter IS NULL OR receive.filter = '{}' THEN
+        picked := ARRAY(SELECT j.id FROM pgjobq.job AS j
+                         WHERE j.queue_id = q.queue_id AND j.state = 'available'
+                         ORDER BY j.priority DESC, j.id
+                         LIMIT receive.max_jobs
+                           FOR UPDATE SKIP LOCKED);
+    ELSE
+        picked := ARRAY(SELECT j.id FROM pgjobq.job AS j
+                         WHERE j.queue_id = q.queue_id AND j.state = 'available'
+                           AND j.attributes <> '{}' AND j.attributes @> receive.filter
+                         ORDER BY j.priority DESC, j.id
+                         LIMIT receive.max_jobs
+                           FOR UPDATE SKIP LOCKED);
+    END IF;
+
+    RETURN QUERY
+    WITH leased AS (
+        UPDATE pgjobq.job AS j
+           SET state = 'leased', lease_token = gen_random_uuid(), attempts = j.attempts + 1,
+               leased_at = t, lease_expires_at = expires
+         WHERE j.id = ANY (picked)
+        RETURNING j.id, j.lease_token, j.payload, j.attributes, j.attempts, j.priority,
+                  j.created_at, j.lease_expires_at
+    )
+    SELECT l.id, l.lease_token, l.payload, l.attributes, l.attempts, l.priority::integer,
+           l.created_at, l.lease_expires_at
+      FROM leased AS l ORDER BY l.priority DESC, l.id;
+
+    GET DIAGNOSTICS n = ROW_COUNT;
+    IF n = 0 THEN
+        UPDATE pgjobq.queue AS qq SET receivers_waiting = true
+         WHERE qq.queue_id = (SELECT w.queue_id FROM pgjobq.queue AS w
+                               WHERE w.queue_id = q.queue_id AND NOT w.receivers_waiting
+                                 FOR UPDATE SKIP LOCKED);
+    END IF;
+END
+$$;
+
+-- next_due returns how long until something of queue comes due on its own: a delayed or
+-- retrying job becoming available, or a lease expiring. NULL when nothing is pending. An idle
+-- receiver sleeps that long at most: no notification announces those moments.
+CREATE FUNCTION pgjobq.next_due(queue text) RETURNS interval
+LANGUAGE plpgsql STABLE
+AS $$
+DECLARE
+    q   pgjobq.queue := pgjobq._queue(next_due.queue);
+    due timestamptz;
+BEGIN
+    due := least((SELECT min(j.run_at) FROM pgjobq.job AS j
+                   WHERE j.queue_id = q.queue_id AND j.state IN ('scheduled', 'retrying')),
+                 (SELECT min(j.lease_expires_at) FROM pgjobq.job AS j
+                   WHERE j.queue_id = q.queue_id AND j.state = 'leased'));
+    RETURN CASE WHEN due IS NOT NULL THEN greatest(interval '0', due - pgjobq.now()) END;
+END
+$$;
+
+-- ack completes a leased job, with an optional result kept in the archive. It returns false,
+-- changing nothing, if lease_token is not the job's current lease (the lease expired and the job
+-- was delivered again, or the job is finished).
+CREATE FUNCTION pgjobq.ack(id bigint, lease_token uuid, result jsonb DEFAULT NULL)
+RETURNS boolean
+LANGUAGE sql VOLATILE
+AS $$
+    SELECT pgjobq._check_leases(ARRAY[id], ARRAY[lease_token]);
+    SELECT EXISTS (SELECT FROM pgjobq._complete(ARRAY[id], ARRAY[lease_token], ARRAY[result]))
+$$;
+
+-- ack_many acks many leased jobs in one statement and returns the ids it completed; a job whose
+-- token is stale is left out. results, when given, pairs with ids.
+CREATE FUNCTION pgjobq.ack_many(ids bigint[], lease_tokens uuid[], results jsonb[] DEFAULT NULL)
+RETURNS SETOF bigint
+LANGUAGE plpgsql VOLATILE
+AS $$
+BEGIN
+    PERFORM pgjobq._check_leases(ids, lease_tokens);
+    IF results IS NOT NULL AND cardinality(results) <> cardinality(ids) THEN
+        RAISE EXCEPTION 'results must have one element per id, got % for % ids',
+            cardinality(results), cardinality(ids) USING ERRCODE = '22023';
+    END IF;
+    RETURN QUERY SELECT pgjobq._complete(ids, lease_tokens, results);
+END
+$$;
+
+-- nack reports that a leased job failed, keeping error in its attempt history. The job is
+-- retried after retry_in, or by default after the queue's exponential backoff; if that was its
+-- last attempt it goes to the dead letter table. Returns false, changing nothing, for a stale
+-- lease token.
+CREATE FUNCTION pgjobq.nack(id bigint, lease_token uuid, error text DEFAULT NULL,
+                            retry_in interval DEFAULT NULL)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+    t        timestamptz := pgjobq.now();
+    q        pgjobq.queue;
+    attempt  integer;
+    qid      integer;
+    due      timestamptz;
+BEGIN
+    PERFORM pgjobq._check_leases(ARRAY[nack.id], ARRAY[nack.lease_token]);
+    IF nack.retry_in < interval '0' THEN
+        RAISE EXCEPTION 'retry_in must not be negative, got %', nack.retry_in USING ERRCODE = '22023';
+    END IF;
+    SELECT j.attempts, j.queue_id INTO attempt, qid FROM pgjobq.job AS j
+     WHERE j.id = nack.id AND j.lease_token = nack.lease_token
+       FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN false;
+    END IF;
+    SELECT * INTO q FROM pgjobq.queue AS qq WHERE qq.queue_id = qid;
+    IF attempt >= q.max_attempts THEN
+        PERFORM pgjobq._bury(ARRAY[nack.id], 'failed', nack.error, t);
+    ELSE
+        UPDATE pgjobq.job AS j
+           SET state = 'retrying',
+               run_at = t + coalesce(nack.retry_in, pgjobq._backoff(q, attempt)),
+               lease_token = NULL, leased_at = NULL, lease_expires_at = NULL,
+               errors = j.errors || pgjobq._attempt_entry(attempt, 'failed', nack.error, t)
+         WHERE j.id = nack.id
+        RETURNING j.run_at INTO due;
+        IF due <= t THEN
+            PERFORM pgjobq._wake(q);  -- due at once: wake a waiting receiver like a send
+        END IF;
+    END IF;
+    RETURN true;
+END
+$$;
+
+-- extend_many extends the leases of many jobs to now + lease_duration (default: each queue's)
+-- and returns the jobs still held with their new expiry; stale tokens are left out.
+CREATE FUNCTION pgjobq.extend_many(ids bigint[], lease_tokens uuid[],
+                                   lease_duration interval DEFAULT NULL)
+RETURNS TABLE (id bigint, lease_expires_at timestamptz)
+LANGUAGE plpgsql VOLATILE
+AS $$
+#variable_conflict use_column
+DECLARE
+    t timestamptz := pgjobq.now();
+BEGIN
+    PERFORM pgjobq._check_leases(extend_many.ids, extend_many.lease_tokens);
+    PERFORM pgjobq._check_lease(extend_many.lease_duration);
+    RETURN QUERY
+    UPDATE pgjobq.job AS j
+       SET lease_expires_at = t + coalesce(extend_many.lease_duration, q.lease_duration)
+      FROM unnest(extend_many.ids, extend_many.lease_tokens) AS u(id, token), pgjobq.queue AS q
+     WHERE j.id = u.id AND j.lease_token = u.token AND q.queue_id = j.queue_id
+    RETURNING j.id, j.lease_expires_at;
+END
+$$;
+
+-- extend extends one lease (a heartbeat) and returns the new expiry, or NULL, changing nothing,
+-- if lease_token is stale.
+CREATE FUNCTION pgjobq.extend(id bigint, lease_token uuid, lease_duration interval DEFAULT NULL)
+RETURNS timestamptz
+LANGUAGE sql VOLATILE
+AS $$
+    SELECT e.lease_expires_at
+      FROM pgjobq.extend_many(ARRAY[id], ARRAY[lease_token], lease_duration) AS e
+$$;
+
+-- release gives a leased job back without charging the attempt: it is available again at once,
+-- as if never delivered (a worker shutting down before it started the job). Returns false,
+-- changing nothing, for a stale lease token.
+CREATE FUNCTION pgjobq.release(id bigint, lease_token uuid) RETURNS boolean
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+    q pgjobq.queue;
+BEGIN
+    PERFORM pgjobq._check_leases(ARRAY[release.id], ARRAY[release.lease_token]);
+    UPDATE pgjobq.job AS j
+       SET state = 'available', attempts = j.attempts - 1,
+           lease_token = NULL, leased_at = NULL, lease_expires_at = NULL
+     WHERE j.id = release.id AND j.lease_token = release.lease_token;
+    IF NOT FOUND THEN
+        RETURN false;
+    END IF;
+    SELECT qq.* INTO q FROM pgjobq.queue AS qq JOIN pgjobq.job AS j ON j.queue_id = qq.queue_id
+     WHERE j.id = release.id;
+    PERFORM pgjobq._wake(q);
+    RETURN true;
+END
+$$;
+
+-- get_job returns the state of a job wherever it is: live, finished or dead. A delayed or
+
+COMMENT ON FUNCTION pgjobq.receive(text, integer, interval, jsonb) IS 'Lease up to max_jobs available jobs (priority, then age; SKIP LOCKED)';
+COMMENT ON FUNCTION pgjobq.next_due(text) IS 'How long until a delayed or retrying job comes due or a lease expires; NULL if never';
+COMMENT ON FUNCTION pgjobq.ack(bigint, uuid, jsonb) IS 'Complete a leased job; false if the lease token is stale';
+COMMENT ON FUNCTION pgjobq.ack_many(bigint[], uuid[], jsonb[]) IS 'Complete many leased jobs; returns the ids completed';
+COMMENT ON FUNCTION pgjobq.nack(bigint, uuid, text, interval) IS 'Fail a leased job: retry after backoff, or dead-letter it; false if the lease token is stale';
+COMMENT ON FUNCTION pgjobq.extend(bigint, uuid, interval) IS 'Extend a lease (heartbeat); returns the new expiry, NULL if the lease token is stale';
+COMMENT ON FUNCTION pgjobq.extend_many(bigint[], uuid[], interval) IS 'Extend many leases; returns the jobs still held';
+COMMENT ON FUNCTION pgjobq.release(bigint, uuid) IS 'Give a leased job back without charging the attempt; false if the lease token is stale';

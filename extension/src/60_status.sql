@@ -1,0 +1,70 @@
+------------------------------------------------------------------------------------------------
+-- Public API: jobs (status and space)
+------------------------------------------------------------------------------------------------
+
+-- retrying job whose time has come shows as available. Raises PJ004 for an unknown id (or one
+-- deleted after its queue's retention).
+CREATE FUNCTION pgjobq.get_job(job_id bigint)
+RETURNS TABLE (id bigint, queue text, state pgjobq.job_state, priority integer, attempts integer,
+               max_attempts integer, payload jsonb, attributes jsonb, result jsonb, errors jsonb,
+               created_at timestamptz, run_at timestamptz, lease_expires_at timestamptz,
+               finished_at timestamptz)
+LANGUAGE plpgsql STABLE
+AS $$
+#variable_conflict use_column
+BEGIN
+    IF get_job.job_id IS NULL THEN
+        RAISE EXCEPTION 'job_id must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    RETURN QUERY
+    SELECT j.id, q.name,
+           CASE WHEN j.state IN ('scheduled', 'retrying') AND j.run_at <= pgjobq.now()
+                THEN 'available'::pgjobq.job_state ELSE j.state END,
+           j.priority::integer, j.attempts, q.max_attempts, j.payload, j.attributes, NULL::jsonb,
+           j.errors, j.created_at, j.run_at, j.lease_expires_at, NULL::timestamptz
+      FROM pgjobq.job AS j JOIN pgjobq.queue AS q ON q.queue_id = j.queue_id
+     WHERE j.id = get_job.job_id
+    UNION ALL
+    SELECT a.id, q.name, a.state, a.priority::integer, a.attempts, q.max_attempts, a.payload,
+           a.attributes, a.result, a.errors, a.created_at, NULL, NULL, a.finished_at
+      FROM pgjobq.job_archive AS a JOIN pgjobq.queue AS q ON q.queue_id = a.queue_id
+     WHERE a.id = get_job.job_id
+    UNION ALL
+    SELECT d.id, q.name, 'dead', d.priority::integer, d.attempts, q.max_attempts, d.payload,
+           d.attributes, NULL, d.errors, d.created_at, NULL, NULL, d.died_at
+      FROM pgjobq.dead_letter AS d JOIN pgjobq.queue AS q ON q.queue_id = d.queue_id
+     WHERE d.id = get_job.job_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'job % does not exist', get_job.job_id USING ERRCODE = 'PJ004',
+            HINT = 'Finished jobs are kept for their queue''s retention only.';
+    END IF;
+END
+$$;
+
+-- wait_for_space returns how many jobs queue can take now (NULL if it is unbounded). When it is
+-- full it also marks the queue as awaited, so the next job to finish there sends
+-- NOTIFY pgjobq_space with the queue name: LISTEN first, call this, and wait if it says 0.
+CREATE FUNCTION pgjobq.wait_for_space(queue text) RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+    q    pgjobq.queue := pgjobq._queue(wait_for_space.queue);
+    free bigint;
+BEGIN
+    IF q.max_size IS NULL THEN
+        RETURN NULL;
+    END IF;
+    SELECT greatest(q.max_size - (max(s.sent) - sum(s.done)), 0) INTO free
+      FROM pgjobq.queue_size AS s WHERE s.queue_id = q.queue_id;
+    IF free = 0 THEN
+        UPDATE pgjobq.queue AS qq SET senders_waiting = true
+         WHERE qq.queue_id = (SELECT w.queue_id FROM pgjobq.queue AS w
+                               WHERE w.queue_id = q.queue_id AND NOT w.senders_waiting
+                                 FOR UPDATE SKIP LOCKED);
+    END IF;
+    RETURN free;
+END
+$$;
+
+COMMENT ON FUNCTION pgjobq.get_job(bigint) IS 'State, attempts, errors and result of a job';
+COMMENT ON FUNCTION pgjobq.wait_for_space(text) IS 'Free places of a bounded queue; when full, the next finish sends NOTIFY pgjobq_space';
