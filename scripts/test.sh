@@ -13,6 +13,14 @@ step() { printf '\n=== %s\n' "$*"; }
 step "packages"
 scripts/deps.sh
 
+# The extension is installed into PostgreSQL's one share directory, so two runs on one machine
+# (two clones, two terminals) would test each other's script: they take turns instead.
+exec 9>/tmp/pgjobq-install.lock
+if ! flock -n 9; then
+  echo "another make test (or make bench) on this machine holds /tmp/pgjobq-install.lock; waiting"
+  flock 9
+fi
+
 dir=$(mktemp -d /tmp/pgjobq-test.XXXXXX)
 cleanup() {
   local status=$?
