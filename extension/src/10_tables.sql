@@ -2,11 +2,12 @@
 -- Types
 ------------------------------------------------------------------------------------------------
 
--- job_state is the life of a job. Live jobs (table pgjobq.job) are scheduled, available, leased
--- or retrying; finished jobs are completed or cancelled (pgjobq.job_archive) or dead
+-- job_state is the life of a job. Live jobs (table pgjobq.job) are blocked (waiting for parent
+-- jobs or for the job ahead of it in its ordering key), scheduled, available, leased or
+-- retrying; finished jobs are completed or cancelled (pgjobq.job_archive) or dead
 -- (pgjobq.dead_letter).
 CREATE TYPE pgjobq.job_state AS ENUM
-    ('scheduled', 'available', 'leased', 'retrying', 'completed', 'dead', 'cancelled');
+    ('blocked', 'scheduled', 'available', 'leased', 'retrying', 'completed', 'dead', 'cancelled');
 
 ------------------------------------------------------------------------------------------------
 -- Tables and indexes
@@ -34,13 +35,15 @@ CREATE TABLE pgjobq.queue (
     -- senders_waiting is set by pgjobq.wait_for_space on a full queue and cleared by the first
     -- finish after it, which sends NOTIFY pgjobq_space (see pgjobq._freed).
     senders_waiting       boolean     NOT NULL DEFAULT false,
-    created_at            timestamptz NOT NULL
+    created_at            timestamptz NOT NULL,
+    -- A paused queue accepts sends and delivers nothing (pgjobq.pause_queue).
+    paused                boolean     NOT NULL DEFAULT false
 ) WITH (fillfactor = 50);
 ALTER SEQUENCE pgjobq.queue_id_seq OWNED BY pgjobq.queue.queue_id;
 
 CREATE SEQUENCE pgjobq.job_id_seq;
 
--- job holds live jobs only: scheduled, available, leased or retrying. Finished jobs leave it, so
+-- job holds live jobs only: blocked, scheduled, available, leased or retrying. Finished jobs leave it, so
 -- its indexes stay as small as the work in flight. Every index is partial on state, so a job
 -- version enters only the index of the state it is in. Payload, attributes of leased jobs and
 -- the attempt history are in no index.
@@ -59,8 +62,14 @@ CREATE TABLE pgjobq.job (
     payload           jsonb       NOT NULL,
     attributes        jsonb       NOT NULL DEFAULT '{}',
     errors            jsonb       NOT NULL DEFAULT '[]', -- attempt history, oldest first
-    CONSTRAINT job_live_state CHECK (state IN ('scheduled', 'available', 'leased', 'retrying')),
-    CONSTRAINT job_lease_consistent CHECK ((state = 'leased') = (lease_token IS NOT NULL))
+    blockers          integer     NOT NULL DEFAULT 0,    -- parents not finished yet
+    ordering_key      text,       -- FIFO group: one job of a key at a time, in send order
+    unique_key        text,       -- at most one live job per (queue, unique_key)
+    cancel_requested_at timestamptz,  -- set by pgjobq.cancel on a leased job
+    cancel_reason     text,
+    CONSTRAINT job_live_state CHECK (state IN ('blocked', 'scheduled', 'available', 'leased', 'retrying')),
+    CONSTRAINT job_lease_consistent CHECK ((state = 'leased') = (lease_token IS NOT NULL)),
+    CONSTRAINT job_blocked_consistent CHECK (blockers = 0 OR state = 'blocked')
 ) WITH (fillfactor = 80,
         autovacuum_vacuum_scale_factor = 0.01, autovacuum_vacuum_threshold = 500,
         autovacuum_vacuum_insert_scale_factor = 0.05, autovacuum_analyze_scale_factor = 0.02,
@@ -78,9 +87,27 @@ CREATE INDEX job_due_idx ON pgjobq.job (queue_id, run_at)
 -- and this keeps the reclaim probe a range scan of what has expired rather than of all leases.
 CREATE INDEX job_leased_idx ON pgjobq.job (queue_id, lease_expires_at)
     WHERE state = 'leased';
+-- Unique jobs: a send with a unique_key that a live job of the queue holds returns that job.
+CREATE UNIQUE INDEX job_unique_idx ON pgjobq.job (queue_id, unique_key)
+    WHERE unique_key IS NOT NULL;
+-- FIFO groups: the head of an ordering key is its lowest live id.
+CREATE INDEX job_ordering_idx ON pgjobq.job (queue_id, ordering_key, id)
+    WHERE ordering_key IS NOT NULL;
 -- Attribute filters on receive; jobs without attributes stay out of it.
 CREATE INDEX job_attributes_idx ON pgjobq.job USING gin (attributes jsonb_path_ops)
     WHERE state = 'available' AND attributes <> '{}';
+
+-- job_dependency holds one row per parent a blocked job still waits for. A parent that finishes
+-- deletes its rows (found by the primary key, never by a scan) and counts down its children's
+-- blockers; cancel_child says whether the child is cancelled when the parent ends badly (dead or
+-- cancelled) or runs anyway. A parent always exists before its child (it was sent earlier, or
+-- earlier in the same batch), so the graph cannot have a cycle.
+CREATE TABLE pgjobq.job_dependency (
+    parent_id    bigint  NOT NULL,
+    child_id     bigint  NOT NULL,
+    cancel_child boolean NOT NULL,
+    PRIMARY KEY (parent_id, child_id)
+);
 
 -- job_archive holds completed (and, later, cancelled) jobs until their queue's retention passes
 -- and pgjobq.maintain() deletes them. Insert-only apart from that delete.
@@ -112,7 +139,9 @@ CREATE TABLE pgjobq.dead_letter (
     reason            text        NOT NULL,
     payload           jsonb       NOT NULL,
     attributes        jsonb       NOT NULL,
-    errors            jsonb       NOT NULL
+    errors            jsonb       NOT NULL,
+    ordering_key      text,       -- kept for redrive
+    unique_key        text
 );
 CREATE INDEX dead_letter_died_idx ON pgjobq.dead_letter (queue_id, died_at);
 
@@ -129,6 +158,7 @@ CREATE TABLE pgjobq.queue_size (
     PRIMARY KEY (queue_id, shard)
 ) WITH (fillfactor = 50);
 
-COMMENT ON TABLE pgjobq.job IS 'Live jobs: scheduled, available, leased, retrying';
+COMMENT ON TABLE pgjobq.job IS 'Live jobs: blocked, scheduled, available, leased, retrying';
+COMMENT ON TABLE pgjobq.job_dependency IS 'Parents that blocked jobs still wait for';
 COMMENT ON TABLE pgjobq.job_archive IS 'Finished jobs, kept for the queue retention';
 COMMENT ON TABLE pgjobq.dead_letter IS 'Jobs that used up their attempts';

@@ -158,15 +158,6 @@ BEGIN
 END
 $$;
 
--- _notify_done sends the completion NOTIFY for each finished job that asked for one.
-CREATE FUNCTION pgjobq._notify_done(ids bigint[], state pgjobq.job_state) RETURNS void
-LANGUAGE plpgsql VOLATILE
-AS $$
-BEGIN
-    PERFORM pg_notify('pgjobq_done', i::text || ':' || state::text) FROM unnest(ids) AS i;
-END
-$$;
-
 -- _take_space counts n more live jobs of queue q, or raises PJ003 if that would exceed its
 -- max_size; nothing for an unbounded queue. The row lock on shard 0 is held until commit, so
 -- concurrent senders of a bounded queue take places one after another.
@@ -244,43 +235,292 @@ BEGIN
 END
 $$;
 
+-- _wake_queues wakes the receivers of each queue in queue_ids (see _wake).
+CREATE FUNCTION pgjobq._wake_queues(queue_ids integer[]) RETURNS void
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+    q pgjobq.queue;
+BEGIN
+    FOR q IN SELECT * FROM pgjobq.queue AS qq
+              WHERE qq.queue_id IN (SELECT DISTINCT u FROM unnest(queue_ids) AS u) LOOP
+        PERFORM pgjobq._wake(q);
+    END LOOP;
+END
+$$;
+
+-- _lock_keys takes the transaction lock of each ordering key (queue_ids and keys pair up), in
+-- one global order so that two callers cannot deadlock over keys. Every change to which job of
+-- a key may run (a keyed send, a keyed job finishing) holds its key's lock, taken before any row
+-- lock. With try, it takes nothing and returns false if a lock is busy.
+CREATE FUNCTION pgjobq._lock_keys(queue_ids integer[], keys text[], try boolean DEFAULT false)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+    k integer;
+BEGIN
+    FOR k IN SELECT DISTINCT hashtext(u.queue_id::text || '/' || u.key) AS h
+               FROM unnest(queue_ids, keys) AS u(queue_id, key)
+              WHERE u.key IS NOT NULL ORDER BY h LOOP
+        IF NOT try THEN
+            PERFORM pg_advisory_xact_lock(pgjobq._lock_key() + 1, k);
+        ELSIF NOT pg_try_advisory_xact_lock(pgjobq._lock_key() + 1, k) THEN
+            RETURN false;  -- locks taken so far are kept until commit; harmless
+        END IF;
+    END LOOP;
+    RETURN true;
+END
+$$;
+
+-- _advance_keys lets the next job of each ordering key run: for each (queue, key) pair, the
+-- lowest live job of the key, if it is blocked, becomes available (or scheduled). Called with
+-- the keys locked, after jobs of those keys finished.
+CREATE FUNCTION pgjobq._advance_keys(queue_ids integer[], keys text[], t timestamptz)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+    woken integer[];
+BEGIN
+    WITH heads AS (
+        SELECT (SELECT j.id FROM pgjobq.job AS j
+                 WHERE j.queue_id = k.queue_id AND j.ordering_key = k.key
+                 ORDER BY j.id LIMIT 1) AS id
+          FROM (SELECT DISTINCT u.queue_id, u.key FROM unnest(queue_ids, keys) AS u(queue_id, key)
+                 WHERE u.key IS NOT NULL) AS k
+    ), freed AS (
+        UPDATE pgjobq.job AS j
+           SET state = CASE WHEN j.run_at > t THEN 'scheduled' ELSE 'available' END::pgjobq.job_state
+          FROM heads AS h
+         WHERE j.id = h.id AND j.state = 'blocked'
+        RETURNING j.queue_id, j.state
+    )
+    SELECT array_agg(f.queue_id) FILTER (WHERE f.state = 'available') INTO woken FROM freed AS f;
+    PERFORM pgjobq._wake_queues(woken);
+END
+$$;
+
+-- _settle tells the children of finished jobs ids: each child counts down its blockers and runs
+-- once none is left. If the parents ended badly (why says how: 'is dead', 'was cancelled'), a
+-- child that asked for it (cancel_child) is cancelled instead, and so on down the graph. One
+-- level per loop turn, so a long chain costs no stack. Only the dependency rows of ids are read,
+-- through the primary key.
+CREATE FUNCTION pgjobq._settle(ids bigint[], why text, t timestamptz) RETURNS void
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+    children bigint[];
+    parents  bigint[];
+    cancels  boolean[];
+    doomed   bigint[];
+    reasons  text[];
+    woken    integer[];
+BEGIN
+    WHILE cardinality(ids) > 0 LOOP
+        WITH gone AS (
+            DELETE FROM pgjobq.job_dependency AS d WHERE d.parent_id = ANY (ids)
+            RETURNING d.child_id, d.parent_id, d.cancel_child
+        )
+        SELECT array_agg(g.child_id), array_agg(g.parent_id), array_agg(g.cancel_child)
+          INTO children, parents, cancels FROM gone AS g;
+        EXIT WHEN children IS NULL;
+
+        SELECT array_agg(s.child_id ORDER BY s.child_id),
+               array_agg(format('parent job %s %s', s.parent_id, why) ORDER BY s.child_id)
+          INTO doomed, reasons
+          FROM (SELECT DISTINCT ON (e.child_id) e.child_id, e.parent_id
+                  FROM unnest(children, parents, cancels) AS e(child_id, parent_id, cancel_child)
+                 WHERE why IS NOT NULL AND e.cancel_child
+                 ORDER BY e.child_id, e.parent_id) AS s;
+
+        -- Lock the children in id order: two finishers sharing children cannot deadlock.
+        PERFORM 1 FROM pgjobq.job AS j WHERE j.id = ANY (children) ORDER BY j.id
+            FOR NO KEY UPDATE;
+        WITH counts AS (
+            SELECT e.child_id, count(*) AS n FROM unnest(children) AS e(child_id)
+             WHERE e.child_id <> ALL (coalesce(doomed, '{}'))
+             GROUP BY e.child_id
+        ), ready AS (
+            UPDATE pgjobq.job AS j
+               SET blockers = j.blockers - c.n,
+                   state = CASE WHEN j.blockers - c.n > 0 THEN 'blocked'
+                                WHEN j.run_at > t THEN 'scheduled'
+                                ELSE 'available' END::pgjobq.job_state
+              FROM counts AS c
+             WHERE j.id = c.child_id AND j.state = 'blocked'
+            RETURNING j.queue_id, j.state
+        )
+        SELECT array_agg(r.queue_id) FILTER (WHERE r.state = 'available') INTO woken FROM ready AS r;
+        PERFORM pgjobq._wake_queues(woken);
+
+        ids := ARRAY(SELECT c.id FROM pgjobq._cancel_rows(doomed, reasons, t) AS c(id));
+        why := 'was cancelled';
+    END LOOP;
+END
+$$;
+
+-- _finished does what every finish owes: completion notifications, space for senders of
+-- bounded queues, the children, and the next job of each ordering key. The arrays pair up: one
+-- element per finished job.
+CREATE FUNCTION pgjobq._finished(ids bigint[], states pgjobq.job_state[], notify boolean[],
+                                 queue_ids integer[], keys text[], t timestamptz)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+AS $$
+BEGIN
+    PERFORM pg_notify('pgjobq_done', u.id::text || ':' || u.state::text)
+       FROM unnest(ids, states, notify) AS u(id, state, notify) WHERE u.notify;
+    PERFORM pgjobq._freed(queue_ids);
+    IF ids IS NULL THEN
+        RETURN;
+    END IF;
+    PERFORM pgjobq._settle(ARRAY(SELECT u.id FROM unnest(ids, states) AS u(id, state)
+                                  WHERE u.state = 'completed'), NULL, t);
+    PERFORM pgjobq._settle(ARRAY(SELECT u.id FROM unnest(ids, states) AS u(id, state)
+                                  WHERE u.state = 'dead'), 'is dead', t);
+    PERFORM pgjobq._settle(ARRAY(SELECT u.id FROM unnest(ids, states) AS u(id, state)
+                                  WHERE u.state = 'cancelled'), 'was cancelled', t);
+    PERFORM pgjobq._advance_keys(queue_ids, keys, t);
+END
+$$;
+
+-- _cancel_rows cancels live jobs ids that are not leased (reasons pairs with ids): they move to
+-- the archive as cancelled, with the reason as the last entry of their history. Returns the ids
+-- it cancelled; their children are the caller's (_settle) business. Ordering keys of the jobs
+-- must be locked by the caller.
+CREATE FUNCTION pgjobq._cancel_rows(ids bigint[], reasons text[], t timestamptz)
+RETURNS SETOF bigint
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+    done      bigint[];
+    notify    boolean[];
+    queue_ids integer[];
+    keys      text[];
+BEGIN
+    IF cardinality(ids) IS NULL OR cardinality(ids) = 0 THEN
+        RETURN;
+    END IF;
+    WITH input AS (
+        SELECT u.id, u.reason FROM unnest(ids, reasons) AS u(id, reason)
+    ), gone AS (
+        DELETE FROM pgjobq.job AS j USING input AS i
+         WHERE j.id = i.id AND j.state <> 'leased'
+        RETURNING j.*, i.reason
+    ), archived AS (
+        INSERT INTO pgjobq.job_archive (id, created_at, finished_at, queue_id, attempts, priority,
+                                        state, payload, attributes, result, errors)
+        SELECT g.id, g.created_at, t, g.queue_id, g.attempts, g.priority, 'cancelled',
+               g.payload, g.attributes, NULL,
+               g.errors || pgjobq._attempt_entry(g.attempts, 'cancelled', g.reason, t)
+          FROM gone AS g
+    )
+    SELECT array_agg(g.id), array_agg(g.notify_completion), array_agg(g.queue_id),
+           array_agg(g.ordering_key)
+      INTO done, notify, queue_ids, keys FROM gone AS g;
+    IF done IS NULL THEN
+        RETURN;
+    END IF;
+    PERFORM pg_notify('pgjobq_done', u.id::text || ':cancelled')
+       FROM unnest(done, notify) AS u(id, notify) WHERE u.notify;
+    PERFORM pgjobq._freed(queue_ids);
+    PERFORM pgjobq._advance_keys(queue_ids, keys, t);
+    RETURN QUERY SELECT unnest(done);
+END
+$$;
+
 -- _bury moves leased jobs ids to the dead letter table, recording outcome and error as their
--- last attempt (an expired lease at the time it expired). Completion waiters are notified.
+-- last attempt (an expired lease at the time it expired). Their ordering keys must be locked.
 CREATE FUNCTION pgjobq._bury(ids bigint[], outcome text, error text, t timestamptz)
 RETURNS void
 LANGUAGE plpgsql VOLATILE
 AS $$
 DECLARE
-    notify    bigint[];
+    dead      bigint[];
+    notify    boolean[];
     queue_ids integer[];
+    keys      text[];
 BEGIN
     WITH gone AS (
         DELETE FROM pgjobq.job AS j WHERE j.id = ANY (ids) RETURNING j.*
     ), buried AS (
         INSERT INTO pgjobq.dead_letter (id, created_at, died_at, queue_id, attempts, priority,
-                                        notify_completion, reason, payload, attributes, errors)
+                                        notify_completion, reason, payload, attributes, errors,
+                                        ordering_key, unique_key)
         SELECT g.id, g.created_at, t, g.queue_id, g.attempts, g.priority, g.notify_completion,
                outcome, g.payload, g.attributes,
                g.errors || pgjobq._attempt_entry(g.attempts, outcome, error,
-                   CASE WHEN outcome = 'lease_expired' THEN g.lease_expires_at ELSE t END)
+                   CASE WHEN outcome = 'lease_expired' THEN g.lease_expires_at ELSE t END),
+               g.ordering_key, g.unique_key
           FROM gone AS g
-        RETURNING dead_letter.id, dead_letter.queue_id, dead_letter.notify_completion
     )
-    SELECT array_agg(b.id) FILTER (WHERE b.notify_completion), array_agg(b.queue_id)
-      INTO notify, queue_ids FROM buried AS b;
-    PERFORM pgjobq._notify_done(notify, 'dead');
-    PERFORM pgjobq._freed(queue_ids);
+    SELECT array_agg(g.id), array_agg(g.notify_completion), array_agg(g.queue_id),
+           array_agg(g.ordering_key)
+      INTO dead, notify, queue_ids, keys FROM gone AS g;
+    IF dead IS NULL THEN
+        RETURN;
+    END IF;
+    PERFORM pgjobq._finished(dead, array_fill('dead'::pgjobq.job_state, ARRAY[cardinality(dead)]),
+                             notify, queue_ids, keys, t);
+END
+$$;
+
+-- _archive moves leased jobs ids (their leases checked, their ordering keys locked) to the
+-- archive: completed with their results, or cancelled if a cancel was requested while they
+-- ran (with note, a failure's error, kept in their history). Returns each id with its state.
+CREATE FUNCTION pgjobq._archive(ids bigint[], results jsonb[], note text, t timestamptz)
+RETURNS TABLE (id bigint, state pgjobq.job_state)
+LANGUAGE plpgsql VOLATILE
+AS $$
+#variable_conflict use_column
+DECLARE
+    done      bigint[];
+    states    pgjobq.job_state[];
+    notify    boolean[];
+    queue_ids integer[];
+    keys      text[];
+BEGIN
+    WITH input AS (
+        SELECT u.id, u.result FROM unnest(ids, results) AS u(id, result)
+    ), gone AS (
+        DELETE FROM pgjobq.job AS j USING input AS i WHERE j.id = i.id
+        RETURNING j.*, i.result,
+                  CASE WHEN j.cancel_requested_at IS NULL THEN 'completed'
+                       ELSE 'cancelled' END::pgjobq.job_state AS final
+    ), archived AS (
+        INSERT INTO pgjobq.job_archive (id, created_at, finished_at, queue_id, attempts, priority,
+                                        state, payload, attributes, result, errors)
+        SELECT g.id, g.created_at, t, g.queue_id, g.attempts, g.priority, g.final,
+               g.payload, g.attributes, g.result,
+               CASE WHEN g.final = 'completed' THEN g.errors
+                    ELSE g.errors
+                         || CASE WHEN note IS NOT NULL
+                                 THEN pgjobq._attempt_entry(g.attempts, 'failed', note, t)
+                                 ELSE '[]' END
+                         || pgjobq._attempt_entry(g.attempts, 'cancelled', g.cancel_reason, t)
+               END
+          FROM gone AS g
+    )
+    SELECT array_agg(g.id), array_agg(g.final), array_agg(g.notify_completion),
+           array_agg(g.queue_id), array_agg(g.ordering_key)
+      INTO done, states, notify, queue_ids, keys FROM gone AS g;
+    PERFORM pgjobq._finished(done, states, notify, queue_ids, keys, t);
+    RETURN QUERY SELECT u.id, u.state FROM unnest(done, states) AS u(id, state);
 END
 $$;
 
 -- _promote makes due delayed or retrying jobs of queue q available and reclaims expired
--- leases: a job whose lease expired is available again, or dead if that was its last attempt.
--- Both are index range probes that find nothing when nothing is due.
+-- leases: a job whose lease expired is available again, dead if that was its last attempt, or
+-- cancelled if a cancel was requested. Both are index range probes that find nothing when
+-- nothing is due.
 CREATE FUNCTION pgjobq._promote(q pgjobq.queue, t timestamptz) RETURNS void
 LANGUAGE plpgsql VOLATILE
 AS $$
 DECLARE
     exhausted bigint[];
+    cancelled bigint[];
+    keys      text[];
 BEGIN
     -- = ANY (ARRAY(...)) keeps the plan on the primary key whatever the row estimate.
     UPDATE pgjobq.job AS j SET state = 'available'
@@ -291,7 +531,7 @@ BEGIN
                                 FOR UPDATE SKIP LOCKED));
 
     WITH expired AS (
-        SELECT d.id, d.attempts FROM pgjobq.job AS d
+        SELECT d.id, d.attempts, d.cancel_requested_at, d.ordering_key FROM pgjobq.job AS d
          WHERE d.queue_id = q.queue_id AND d.state = 'leased' AND d.lease_expires_at <= t
          ORDER BY d.lease_expires_at LIMIT 1000
            FOR UPDATE SKIP LOCKED
@@ -301,46 +541,67 @@ BEGIN
                errors = j.errors || pgjobq._attempt_entry(j.attempts, 'lease_expired', NULL,
                                                           j.lease_expires_at)
           FROM expired AS e
-         WHERE j.id = e.id AND e.attempts < q.max_attempts
+         WHERE j.id = e.id AND e.attempts < q.max_attempts AND e.cancel_requested_at IS NULL
     )
-    SELECT array_agg(e.id) INTO exhausted FROM expired AS e WHERE e.attempts >= q.max_attempts;
+    SELECT array_agg(e.id) FILTER (WHERE e.attempts >= q.max_attempts
+                                     AND e.cancel_requested_at IS NULL),
+           array_agg(e.id) FILTER (WHERE e.cancel_requested_at IS NOT NULL),
+           array_agg(e.ordering_key) FILTER (WHERE e.ordering_key IS NOT NULL
+                                               AND (e.attempts >= q.max_attempts
+                                                    OR e.cancel_requested_at IS NOT NULL))
+      INTO exhausted, cancelled, keys FROM expired AS e;
 
-    IF exhausted IS NOT NULL THEN
-        PERFORM pgjobq._bury(exhausted, 'lease_expired', NULL, t);
+    -- Finishing a keyed job needs its key's lock, but these rows are locked already: only try
+    -- (lock order is key, then row); if busy, the next receive finishes them.
+    IF (exhausted IS NOT NULL OR cancelled IS NOT NULL)
+       AND pgjobq._lock_keys(array_fill(q.queue_id, ARRAY[coalesce(cardinality(keys), 0)]), keys,
+                             true) THEN
+        IF exhausted IS NOT NULL THEN
+            PERFORM pgjobq._bury(exhausted, 'lease_expired', NULL, t);
+        END IF;
+        IF cancelled IS NOT NULL THEN
+            PERFORM pgjobq._archive(cancelled, NULL, NULL, t);
+        END IF;
     END IF;
 END
 $$;
 
 -- _complete acks leased jobs: each (id, token) pair whose token is the job's current lease moves
--- the job to the archive as completed with its result. Returns the ids completed.
+-- the job to the archive, completed with its result (cancelled if a cancel was requested).
+-- Returns each job it finished with its state; stale tokens are left out.
 CREATE FUNCTION pgjobq._complete(ids bigint[], lease_tokens uuid[], results jsonb[])
-RETURNS SETOF bigint
+RETURNS TABLE (id bigint, state pgjobq.job_state)
 LANGUAGE plpgsql VOLATILE
 AS $$
+#variable_conflict use_column
 DECLARE
     t         timestamptz := pgjobq.now();
-    done      bigint[];
-    notify    bigint[];
+    held      bigint[];
+    res       jsonb[];
+    keys      text[];
     queue_ids integer[];
 BEGIN
-    WITH input AS (
-        SELECT u.id, u.token, u.result FROM unnest(ids, lease_tokens, results) AS u(id, token, result)
-    ), gone AS (
-        DELETE FROM pgjobq.job AS j USING input AS i
-         WHERE j.id = i.id AND j.lease_token = i.token
-        RETURNING j.*, i.result
-    ), archived AS (
-        INSERT INTO pgjobq.job_archive (id, created_at, finished_at, queue_id, attempts, priority,
-                                        state, payload, attributes, result, errors)
-        SELECT g.id, g.created_at, t, g.queue_id, g.attempts, g.priority, 'completed',
-               g.payload, g.attributes, g.result, g.errors
-          FROM gone AS g
-    )
-    SELECT array_agg(g.id), array_agg(g.id) FILTER (WHERE g.notify_completion), array_agg(g.queue_id)
-      INTO done, notify, queue_ids FROM gone AS g;
-    PERFORM pgjobq._notify_done(notify, 'completed');
-    PERFORM pgjobq._freed(queue_ids);
-    RETURN QUERY SELECT unnest(done);
+    -- Keys first (lock order: key, then row), read without a lock: a job's key never changes.
+    SELECT array_agg(j.queue_id), array_agg(j.ordering_key) INTO queue_ids, keys
+      FROM pgjobq.job AS j
+     WHERE j.id = ANY (ids) AND j.ordering_key IS NOT NULL;
+    IF keys IS NOT NULL THEN
+        PERFORM pgjobq._lock_keys(queue_ids, keys);
+    END IF;
+    -- The rows whose lease is still the caller's, locked in id order, with the first result
+    -- given for each.
+    SELECT array_agg(h.id ORDER BY h.id), array_agg(h.result ORDER BY h.id) INTO held, res
+      FROM (SELECT DISTINCT ON (l.id) l.id, u.result
+              FROM (SELECT j.id FROM pgjobq.job AS j
+                     WHERE (j.id, j.lease_token) IN
+                           (SELECT v.id, v.token FROM unnest(ids, lease_tokens) AS v(id, token))
+                     ORDER BY j.id FOR NO KEY UPDATE) AS l
+              JOIN unnest(ids, results) WITH ORDINALITY AS u(id, result, n) ON u.id = l.id
+             ORDER BY l.id, u.n) AS h;
+    IF held IS NULL THEN
+        RETURN;
+    END IF;
+    RETURN QUERY SELECT a.id, a.state FROM pgjobq._archive(held, res, NULL, t) AS a;
 END
 $$;
 

@@ -2,18 +2,200 @@
 -- Public API: jobs
 ------------------------------------------------------------------------------------------------
 
+-- _check_workflow validates the workflow arrays of send_batch (see there) for n jobs.
+CREATE FUNCTION pgjobq._check_workflow(n integer, depends_on jsonb[], chain boolean,
+                                       ordering_keys text[], unique_keys text[])
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE
+AS $$
+DECLARE
+    deps jsonb;
+    p    jsonb;
+BEGIN
+    IF cardinality(depends_on) <> n OR cardinality(ordering_keys) <> n
+       OR cardinality(unique_keys) <> n THEN
+        RAISE EXCEPTION 'depends_on, ordering_keys and unique_keys must have one element per payload'
+            USING ERRCODE = '22023',
+                  DETAIL = format('%s payloads; depends_on has %s, ordering_keys %s, unique_keys %s.', n,
+                                  coalesce(cardinality(depends_on)::text, 'none'),
+                                  coalesce(cardinality(ordering_keys)::text, 'none'),
+                                  coalesce(cardinality(unique_keys)::text, 'none'));
+    END IF;
+    IF chain IS NULL THEN
+        RAISE EXCEPTION 'chain must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    FOR i IN 1 .. n LOOP
+        deps := depends_on[i];
+        IF deps IS NOT NULL AND jsonb_typeof(deps) <> 'array' THEN
+            RAISE EXCEPTION 'depends_on of job % must be a JSON array of job ids, got %', i, deps
+                USING ERRCODE = '22023', HINT = 'Example: ''[12, 15]''; -1 means the first job of this batch.';
+        END IF;
+        IF jsonb_array_length(deps) > 1000 THEN
+            RAISE EXCEPTION 'job % depends on % jobs, the limit is 1000', i, jsonb_array_length(deps)
+                USING ERRCODE = '54000', HINT = 'Add a job that depends on a group and depend on it.';
+        END IF;
+        FOR p IN SELECT e FROM jsonb_array_elements(deps) AS e LOOP
+            IF jsonb_typeof(p) <> 'number' OR p::numeric <> trunc(p::numeric) OR p::numeric = 0
+               OR abs(p::numeric) > 9223372036854775807 THEN
+                RAISE EXCEPTION 'depends_on of job % holds %, not a job id', i, p
+                    USING ERRCODE = '22023',
+                          HINT = 'Give ids of jobs sent before, or -k for the k-th job of this batch.';
+            END IF;
+            IF p::numeric < 0 AND -p::numeric >= i THEN
+                RAISE EXCEPTION 'job % of the batch cannot depend on job % of the batch', i, -p::numeric
+                    USING ERRCODE = '22023',
+                          DETAIL = 'A job can only depend on jobs that come before it, so no cycle can form.';
+            END IF;
+        END LOOP;
+        IF ordering_keys[i] IS NOT NULL
+           AND (jsonb_array_length(deps) > 0 OR (chain AND i > 1)) THEN
+            RAISE EXCEPTION 'job % has both an ordering key and parent jobs', i
+                USING ERRCODE = '22023',
+                      HINT = 'An ordering key already runs its jobs one at a time in send order; for a graph use depends_on without a key.';
+        END IF;
+        IF ordering_keys[i] = '' OR unique_keys[i] = '' OR length(ordering_keys[i]) > 255
+           OR length(unique_keys[i]) > 255 THEN
+            RAISE EXCEPTION 'keys of job % must be 1 to 255 characters (or NULL for none)', i
+                USING ERRCODE = '22023';
+        END IF;
+    END LOOP;
+END
+$$;
+
+-- _send_workflow is send_batch for jobs with parents, ordering keys or unique keys, one job at
+-- a time (each may depend on the ones before it). Space in a bounded queue is taken by the
+-- caller for every job; places a deduplicated job did not use are given back here.
+CREATE FUNCTION pgjobq._send_workflow(q pgjobq.queue, t timestamptz, due timestamptz,
+                                      payloads jsonb[], attributes jsonb[], priority integer,
+                                      notify_completion boolean, depends_on jsonb[], chain boolean,
+                                      ordering_keys text[], unique_keys text[],
+                                      ignore_parent_failure boolean)
+RETURNS SETOF bigint
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+    n        integer := cardinality(payloads);
+    ids      bigint[] := '{}'::bigint[];
+    parents  bigint[];
+    live     bigint[];
+    bad      bigint;
+    bad_why  text;
+    missing  bigint;
+    new_id   bigint;
+    new_state pgjobq.job_state;
+    waiting  boolean;
+    unused   bigint := 0;
+    woken    boolean := false;
+BEGIN
+    -- Keys before any row lock (see _lock_keys).
+    PERFORM pgjobq._lock_keys(array_fill(q.queue_id, ARRAY[n]), ordering_keys);
+    FOR i IN 1 .. n LOOP
+        parents := ARRAY(SELECT DISTINCT CASE WHEN e::numeric < 0 THEN ids[(-e::numeric)::integer] ELSE e::numeric::bigint END
+                           FROM jsonb_array_elements_text(depends_on[i]) AS e);
+        IF chain AND i > 1 AND NOT ids[i - 1] = ANY (parents) THEN
+            parents := parents || ids[i - 1];
+        END IF;
+        -- Live parents are locked (KEY SHARE: their finish waits for this transaction, so it
+        -- sees the dependency row) in id order. The others must have finished: they are read
+        -- after the lock waits, with a new snapshot.
+        live := ARRAY(SELECT j.id FROM pgjobq.job AS j WHERE j.id = ANY (parents)
+                       ORDER BY j.id FOR KEY SHARE);
+        bad := NULL;
+        IF cardinality(live) < cardinality(parents) THEN
+            SELECT p.id INTO missing FROM unnest(parents) AS p(id)
+             WHERE p.id <> ALL (live)
+               AND NOT EXISTS (SELECT FROM pgjobq.job_archive AS a WHERE a.id = p.id)
+               AND NOT EXISTS (SELECT FROM pgjobq.dead_letter AS d WHERE d.id = p.id)
+               AND NOT EXISTS (SELECT FROM pgjobq.job AS j WHERE j.id = p.id)
+             ORDER BY p.id LIMIT 1;
+            IF FOUND THEN
+                RAISE EXCEPTION 'job % does not exist', missing USING ERRCODE = 'PJ004',
+                    DETAIL = format('Job %s of the batch depends on it.', i),
+                    HINT = 'Parents must be sent first; finished jobs are kept for their queue''s retention only.';
+            END IF;
+            SELECT f.id, f.why INTO bad, bad_why FROM (
+                SELECT a.id, 'was cancelled' AS why FROM pgjobq.job_archive AS a
+                 WHERE a.id = ANY (parents) AND a.state = 'cancelled'
+                UNION ALL
+                SELECT d.id, 'is dead' FROM pgjobq.dead_letter AS d WHERE d.id = ANY (parents)
+            ) AS f ORDER BY f.id LIMIT 1;
+        END IF;
+
+        waiting := ordering_keys[i] IS NOT NULL
+                   AND EXISTS (SELECT FROM pgjobq.job AS j
+                                WHERE j.queue_id = q.queue_id AND j.ordering_key = ordering_keys[i]);
+        new_state := CASE WHEN cardinality(live) > 0 OR waiting THEN 'blocked'
+                          WHEN due > t THEN 'scheduled' ELSE 'available' END::pgjobq.job_state;
+        LOOP
+            INSERT INTO pgjobq.job (run_at, created_at, queue_id, priority, notify_completion,
+                                    state, payload, attributes, blockers, ordering_key, unique_key)
+            VALUES (due, t, q.queue_id, priority, notify_completion, new_state, payloads[i],
+                    coalesce(attributes[i], '{}'), cardinality(live), ordering_keys[i],
+                    unique_keys[i])
+            ON CONFLICT (queue_id, unique_key) WHERE unique_key IS NOT NULL DO NOTHING
+            RETURNING pgjobq.job.id INTO new_id;
+            EXIT WHEN new_id IS NOT NULL;
+            -- A live job holds the key: that is the answer. If it finished since, insert again.
+            SELECT j.id INTO new_id FROM pgjobq.job AS j
+             WHERE j.queue_id = q.queue_id AND j.unique_key = unique_keys[i]
+               FOR KEY SHARE;
+            IF new_id IS NOT NULL THEN
+                unused := unused + 1;
+                new_state := NULL;
+                EXIT;
+            END IF;
+        END LOOP;
+        ids := ids || new_id;
+        CONTINUE WHEN new_state IS NULL;
+
+        INSERT INTO pgjobq.job_dependency (parent_id, child_id, cancel_child)
+        SELECT l, new_id, NOT ignore_parent_failure FROM unnest(live) AS l;
+        IF bad IS NOT NULL AND NOT ignore_parent_failure THEN
+            PERFORM pgjobq._settle(ARRAY(SELECT pgjobq._cancel_rows(ARRAY[new_id],
+                                       ARRAY[format('parent job %s %s', bad, bad_why)], t)),
+                                   'was cancelled', t);
+        END IF;
+        woken := woken OR new_state = 'available';
+    END LOOP;
+
+    IF unused > 0 AND q.max_size IS NOT NULL THEN
+        UPDATE pgjobq.queue_size AS s SET sent = s.sent - unused
+         WHERE s.queue_id = q.queue_id AND s.shard = 0;
+    END IF;
+    IF woken THEN
+        PERFORM pgjobq._wake(q);
+    END IF;
+    RETURN QUERY SELECT unnest(ids);
+END
+$$;
+
 -- send_batch sends one job per element of payloads to queue in one statement and returns their
 -- ids in the same order. attributes, when given, pairs element by element with payloads. All
 -- jobs share delay (or run_at), priority and notify_completion. The send joins the caller's
 -- transaction: rolled back, the jobs never existed.
+--
+-- Workflows (each array, when given, pairs element by element with payloads):
+--   depends_on     per job, a JSON array of parent jobs: ids sent before, or -k for the k-th job of
+--                  this batch (it must come earlier). The job is blocked until every parent
+--                  completed; if a parent dies or is cancelled, the job is cancelled too, unless
+--                  ignore_parent_failure, which lets it run once every parent has finished.
+--   chain          each job depends on the one before it in the batch: run strictly in order.
+--   ordering_keys  FIFO groups: jobs of one key run one at a time, in send order.
+--   unique_keys    while a live job of the queue has the key, the send returns that job's id
+--                  instead of making a new one.
 CREATE FUNCTION pgjobq.send_batch(
-    queue             text,
-    payloads          jsonb[],
-    attributes        jsonb[]     DEFAULT NULL,
-    delay             interval    DEFAULT NULL,
-    run_at            timestamptz DEFAULT NULL,
-    priority          integer     DEFAULT 0,
-    notify_completion boolean     DEFAULT false
+    queue                 text,
+    payloads              jsonb[],
+    attributes            jsonb[]     DEFAULT NULL,
+    delay                 interval    DEFAULT NULL,
+    run_at                timestamptz DEFAULT NULL,
+    priority              integer     DEFAULT 0,
+    notify_completion     boolean     DEFAULT false,
+    depends_on            jsonb[]     DEFAULT NULL,
+    chain                 boolean     DEFAULT false,
+    ordering_keys         text[]      DEFAULT NULL,
+    unique_keys           text[]      DEFAULT NULL,
+    ignore_parent_failure boolean     DEFAULT false
 ) RETURNS SETOF bigint
 LANGUAGE plpgsql VOLATILE
 AS $$
@@ -78,12 +260,23 @@ BEGIN
         END IF;
     END IF;
 
+    PERFORM pgjobq._check_workflow(n, send_batch.depends_on, send_batch.chain,
+                                   send_batch.ordering_keys, send_batch.unique_keys);
+
     due := coalesce(send_batch.run_at, t + send_batch.delay, t);
     -- Shared with other senders, exclusive with drop_queue: a job never lands in a dropped
     -- queue. The insert below runs after the lock with a new snapshot and joins the queue row,
     -- so a queue dropped meanwhile inserts nothing.
     PERFORM pg_advisory_xact_lock_shared(pgjobq._lock_key(), q.queue_id);
     PERFORM pgjobq._take_space(q, n);
+    IF send_batch.depends_on IS NOT NULL OR send_batch.chain OR send_batch.ordering_keys IS NOT NULL
+       OR send_batch.unique_keys IS NOT NULL THEN
+        RETURN QUERY SELECT pgjobq._send_workflow(q, t, due, send_batch.payloads,
+            send_batch.attributes, send_batch.priority, coalesce(send_batch.notify_completion, false),
+            send_batch.depends_on, send_batch.chain, send_batch.ordering_keys,
+            send_batch.unique_keys, coalesce(send_batch.ignore_parent_failure, false));
+        RETURN;
+    END IF;
     RETURN QUERY
     WITH src AS MATERIALIZED (
         SELECT nextval('pgjobq.job_id_seq') AS id, u.p, coalesce(u.a, '{}') AS a
@@ -110,21 +303,31 @@ BEGIN
 END
 $$;
 
--- send sends one job to queue and returns its id. See send_batch for the options.
+-- send sends one job to queue and returns its id (with unique_key, maybe the id of the live job
+-- that holds the key). depends_on lists parent job ids. See send_batch for the options.
 CREATE FUNCTION pgjobq.send(
-    queue             text,
-    payload           jsonb,
-    attributes        jsonb       DEFAULT '{}',
-    delay             interval    DEFAULT NULL,
-    run_at            timestamptz DEFAULT NULL,
-    priority          integer     DEFAULT 0,
-    notify_completion boolean     DEFAULT false
+    queue                 text,
+    payload               jsonb,
+    attributes            jsonb       DEFAULT '{}',
+    delay                 interval    DEFAULT NULL,
+    run_at                timestamptz DEFAULT NULL,
+    priority              integer     DEFAULT 0,
+    notify_completion     boolean     DEFAULT false,
+    depends_on            bigint[]    DEFAULT NULL,
+    ordering_key          text        DEFAULT NULL,
+    unique_key            text        DEFAULT NULL,
+    ignore_parent_failure boolean     DEFAULT false
 ) RETURNS bigint
 LANGUAGE sql VOLATILE
 AS $$
     SELECT pgjobq.send_batch(queue, ARRAY[payload], ARRAY[coalesce(attributes, '{}')], delay,
-                             run_at, priority, notify_completion)
+                             run_at, priority, notify_completion,
+                             CASE WHEN depends_on IS NOT NULL THEN ARRAY[to_jsonb(depends_on)] END,
+                             false,
+                             CASE WHEN ordering_key IS NOT NULL THEN ARRAY[ordering_key] END,
+                             CASE WHEN unique_key IS NOT NULL THEN ARRAY[unique_key] END,
+                             ignore_parent_failure)
 $$;
 
-COMMENT ON FUNCTION pgjobq.send(text, jsonb, jsonb, interval, timestamptz, integer, boolean) IS 'Send one job; returns its id';
-COMMENT ON FUNCTION pgjobq.send_batch(text, jsonb[], jsonb[], interval, timestamptz, integer, boolean) IS 'Send many jobs in one statement; returns their ids in order';
+COMMENT ON FUNCTION pgjobq.send(text, jsonb, jsonb, interval, timestamptz, integer, boolean, bigint[], text, text, boolean) IS 'Send one job; returns its id';
+COMMENT ON FUNCTION pgjobq.send_batch(text, jsonb[], jsonb[], interval, timestamptz, integer, boolean, jsonb[], boolean, text[], text[], boolean) IS 'Send many jobs in one statement; returns their ids in order';

@@ -7,7 +7,8 @@
 -- attempt and carries a fresh lease_token that ack, nack and extend must present. A lease lasts
 -- lease_duration (default: the queue's); when it expires the job is delivered again. filter, a
 -- JSON object, keeps jobs whose attributes contain it. A receive that finds nothing marks the
--- queue as waited on, so the next send wakes the receivers listening on pgjobq_wake.
+-- queue as waited on, so the next send wakes the receivers listening on pgjobq_wake. A paused
+-- queue delivers nothing.
 CREATE FUNCTION pgjobq.receive(
     queue          text,
     max_jobs       integer  DEFAULT 1,
@@ -39,23 +40,28 @@ BEGIN
             USING ERRCODE = '22023', HINT = 'Example: ''{"tenant": "acme"}''.';
     END IF;
     expires := t + coalesce(receive.lease_duration, q.lease_duration);
+    IF q.paused THEN
+        RETURN;  -- resume_queue wakes the receivers
+    END IF;
 
     PERFORM pgjobq._promote(q, t);
 
     -- Pick, then lease. The filtered pick is its own statement so its plan can use the GIN index.
+    -- NO KEY UPDATE, the lock the lease's UPDATE needs, does not clash with the KEY SHARE lock a
+    -- sender of a child job holds on its parent, so such a parent is not skipped.
     IF receive.filter IS NULL OR receive.filter = '{}' THEN
         picked := ARRAY(SELECT j.id FROM pgjobq.job AS j
                          WHERE j.queue_id = q.queue_id AND j.state = 'available'
                          ORDER BY j.priority DESC, j.id
                          LIMIT receive.max_jobs
-                           FOR UPDATE SKIP LOCKED);
+                           FOR NO KEY UPDATE SKIP LOCKED);
     ELSE
         picked := ARRAY(SELECT j.id FROM pgjobq.job AS j
                          WHERE j.queue_id = q.queue_id AND j.state = 'available'
                            AND j.attributes <> '{}' AND j.attributes @> receive.filter
                          ORDER BY j.priority DESC, j.id
                          LIMIT receive.max_jobs
-                           FOR UPDATE SKIP LOCKED);
+                           FOR NO KEY UPDATE SKIP LOCKED);
     END IF;
 
     RETURN QUERY
@@ -82,8 +88,9 @@ END
 $$;
 
 -- next_due returns how long until something of queue comes due on its own: a delayed or
--- retrying job becoming available, or a lease expiring. NULL when nothing is pending. An idle
--- receiver sleeps that long at most: no notification announces those moments.
+-- retrying job becoming available, or a lease expiring. NULL when nothing is pending or the
+-- queue is paused. An idle receiver sleeps that long at most: no notification announces those
+-- moments.
 CREATE FUNCTION pgjobq.next_due(queue text) RETURNS interval
 LANGUAGE plpgsql STABLE
 AS $$
@@ -91,6 +98,9 @@ DECLARE
     q   pgjobq.queue := pgjobq._queue(next_due.queue);
     due timestamptz;
 BEGIN
+    IF q.paused THEN
+        RETURN NULL;
+    END IF;
     due := least((SELECT min(j.run_at) FROM pgjobq.job AS j
                    WHERE j.queue_id = q.queue_id AND j.state IN ('scheduled', 'retrying')),
                  (SELECT min(j.lease_expires_at) FROM pgjobq.job AS j
@@ -99,83 +109,103 @@ BEGIN
 END
 $$;
 
--- ack completes a leased job, with an optional result kept in the archive. It returns false,
--- changing nothing, if lease_token is not the job's current lease (the lease expired and the job
--- was delivered again, or the job is finished).
+-- ack completes a leased job, with an optional result kept in the archive, and returns the state
+-- it ended in: completed, or cancelled if pgjobq.cancel was called while it ran (the result is
+-- kept all the same). It returns NULL, changing nothing, if lease_token is not the job's current
+-- lease (the lease expired and the job was delivered again, or the job is finished).
 CREATE FUNCTION pgjobq.ack(id bigint, lease_token uuid, result jsonb DEFAULT NULL)
-RETURNS boolean
+RETURNS pgjobq.job_state
 LANGUAGE sql VOLATILE
 AS $$
     SELECT pgjobq._check_leases(ARRAY[id], ARRAY[lease_token]);
-    SELECT EXISTS (SELECT FROM pgjobq._complete(ARRAY[id], ARRAY[lease_token], ARRAY[result]))
+    SELECT c.state FROM pgjobq._complete(ARRAY[id], ARRAY[lease_token], ARRAY[result]) AS c
 $$;
 
--- ack_many acks many leased jobs in one statement and returns the ids it completed; a job whose
--- token is stale is left out. results, when given, pairs with ids.
+-- ack_many acks many leased jobs in one statement and returns each job it finished with its
+-- state (completed or cancelled); a job whose token is stale is left out. results, when given,
+-- pairs with ids.
 CREATE FUNCTION pgjobq.ack_many(ids bigint[], lease_tokens uuid[], results jsonb[] DEFAULT NULL)
-RETURNS SETOF bigint
+RETURNS TABLE (id bigint, state pgjobq.job_state)
 LANGUAGE plpgsql VOLATILE
 AS $$
+#variable_conflict use_column
 BEGIN
-    PERFORM pgjobq._check_leases(ids, lease_tokens);
-    IF results IS NOT NULL AND cardinality(results) <> cardinality(ids) THEN
+    PERFORM pgjobq._check_leases(ack_many.ids, ack_many.lease_tokens);
+    IF ack_many.results IS NOT NULL AND cardinality(ack_many.results) <> cardinality(ack_many.ids) THEN
         RAISE EXCEPTION 'results must have one element per id, got % for % ids',
-            cardinality(results), cardinality(ids) USING ERRCODE = '22023';
+            cardinality(ack_many.results), cardinality(ack_many.ids) USING ERRCODE = '22023';
     END IF;
-    RETURN QUERY SELECT pgjobq._complete(ids, lease_tokens, results);
+    RETURN QUERY SELECT c.id, c.state
+                   FROM pgjobq._complete(ack_many.ids, ack_many.lease_tokens, ack_many.results) AS c;
 END
 $$;
 
--- nack reports that a leased job failed, keeping error in its attempt history. The job is
--- retried after retry_in, or by default after the queue's exponential backoff; if that was its
--- last attempt it goes to the dead letter table. Returns false, changing nothing, for a stale
--- lease token.
+-- nack reports that a leased job failed, keeping error in its attempt history, and returns
+-- what became of it: retrying (after retry_in, or by default after the queue's exponential
+-- backoff), dead (that was its last attempt: it moved to the dead letter table), or cancelled
+-- (pgjobq.cancel was called while it ran: it is not retried). Returns NULL, changing nothing,
+-- for a stale lease token.
 CREATE FUNCTION pgjobq.nack(id bigint, lease_token uuid, error text DEFAULT NULL,
                             retry_in interval DEFAULT NULL)
-RETURNS boolean
+RETURNS pgjobq.job_state
 LANGUAGE plpgsql VOLATILE
 AS $$
 DECLARE
-    t        timestamptz := pgjobq.now();
-    q        pgjobq.queue;
-    attempt  integer;
-    qid      integer;
-    due      timestamptz;
+    t         timestamptz := pgjobq.now();
+    q         pgjobq.queue;
+    attempt   integer;
+    qid       integer;
+    key       text;
+    cancelled boolean;
+    due       timestamptz;
 BEGIN
     PERFORM pgjobq._check_leases(ARRAY[nack.id], ARRAY[nack.lease_token]);
     IF nack.retry_in < interval '0' THEN
         RAISE EXCEPTION 'retry_in must not be negative, got %', nack.retry_in USING ERRCODE = '22023';
     END IF;
-    SELECT j.attempts, j.queue_id INTO attempt, qid FROM pgjobq.job AS j
+    -- The key's lock before the row's (see _lock_keys); a job's key never changes.
+    SELECT j.queue_id, j.ordering_key INTO qid, key FROM pgjobq.job AS j
+     WHERE j.id = nack.id AND j.lease_token = nack.lease_token;
+    IF key IS NOT NULL THEN
+        PERFORM pgjobq._lock_keys(ARRAY[qid], ARRAY[key]);
+    END IF;
+    SELECT j.attempts, j.queue_id, j.cancel_requested_at IS NOT NULL INTO attempt, qid, cancelled
+      FROM pgjobq.job AS j
      WHERE j.id = nack.id AND j.lease_token = nack.lease_token
        FOR UPDATE;
     IF NOT FOUND THEN
-        RETURN false;
+        RETURN NULL;
+    END IF;
+    IF cancelled THEN
+        PERFORM pgjobq._archive(ARRAY[nack.id], NULL, coalesce(nack.error, ''), t);
+        RETURN 'cancelled'::pgjobq.job_state;
     END IF;
     SELECT * INTO q FROM pgjobq.queue AS qq WHERE qq.queue_id = qid;
     IF attempt >= q.max_attempts THEN
         PERFORM pgjobq._bury(ARRAY[nack.id], 'failed', nack.error, t);
-    ELSE
-        UPDATE pgjobq.job AS j
-           SET state = 'retrying',
-               run_at = t + coalesce(nack.retry_in, pgjobq._backoff(q, attempt)),
-               lease_token = NULL, leased_at = NULL, lease_expires_at = NULL,
-               errors = j.errors || pgjobq._attempt_entry(attempt, 'failed', nack.error, t)
-         WHERE j.id = nack.id
-        RETURNING j.run_at INTO due;
-        IF due <= t THEN
-            PERFORM pgjobq._wake(q);  -- due at once: wake a waiting receiver like a send
-        END IF;
+        RETURN 'dead'::pgjobq.job_state;
     END IF;
-    RETURN true;
+    UPDATE pgjobq.job AS j
+       SET state = 'retrying',
+           run_at = t + coalesce(nack.retry_in, pgjobq._backoff(q, attempt)),
+           lease_token = NULL, leased_at = NULL, lease_expires_at = NULL,
+           errors = j.errors || pgjobq._attempt_entry(attempt, 'failed', nack.error, t)
+     WHERE j.id = nack.id
+    RETURNING j.run_at INTO due;
+    IF due <= t THEN
+        PERFORM pgjobq._wake(q);  -- due at once: wake a waiting receiver like a send
+    END IF;
+    RETURN 'retrying'::pgjobq.job_state;
 END
 $$;
 
 -- extend_many extends the leases of many jobs to now + lease_duration (default: each queue's)
--- and returns the jobs still held with their new expiry; stale tokens are left out.
+-- and returns the jobs still held with their new expiry, and whether a cancel was requested
+-- (the heartbeat is how a worker that missed NOTIFY pgjobq_cancel learns it); stale tokens are
+-- left out.
 CREATE FUNCTION pgjobq.extend_many(ids bigint[], lease_tokens uuid[],
                                    lease_duration interval DEFAULT NULL)
-RETURNS TABLE (id bigint, lease_expires_at timestamptz)
+RETURNS TABLE (id bigint, lease_expires_at timestamptz, cancel_requested boolean)
 LANGUAGE plpgsql VOLATILE
 AS $$
 #variable_conflict use_column
@@ -189,7 +219,7 @@ BEGIN
        SET lease_expires_at = t + coalesce(extend_many.lease_duration, q.lease_duration)
       FROM unnest(extend_many.ids, extend_many.lease_tokens) AS u(id, token), pgjobq.queue AS q
      WHERE j.id = u.id AND j.lease_token = u.token AND q.queue_id = j.queue_id
-    RETURNING j.id, j.lease_expires_at;
+    RETURNING j.id, j.lease_expires_at, j.cancel_requested_at IS NOT NULL;
 END
 $$;
 
@@ -204,24 +234,39 @@ AS $$
 $$;
 
 -- release gives a leased job back without charging the attempt: it is available again at once,
--- as if never delivered (a worker shutting down before it started the job). Returns false,
--- changing nothing, for a stale lease token.
+-- as if never delivered (a worker shutting down before it started the job); if a cancel was
+-- requested while it was held, it is cancelled instead. Returns false, changing nothing, for a
+-- stale lease token.
 CREATE FUNCTION pgjobq.release(id bigint, lease_token uuid) RETURNS boolean
 LANGUAGE plpgsql VOLATILE
 AS $$
 DECLARE
-    q pgjobq.queue;
+    q         pgjobq.queue;
+    qid       integer;
+    key       text;
+    cancelled boolean;
 BEGIN
     PERFORM pgjobq._check_leases(ARRAY[release.id], ARRAY[release.lease_token]);
-    UPDATE pgjobq.job AS j
-       SET state = 'available', attempts = j.attempts - 1,
-           lease_token = NULL, leased_at = NULL, lease_expires_at = NULL
+    SELECT j.queue_id, j.ordering_key INTO qid, key FROM pgjobq.job AS j
      WHERE j.id = release.id AND j.lease_token = release.lease_token;
+    IF key IS NOT NULL THEN
+        PERFORM pgjobq._lock_keys(ARRAY[qid], ARRAY[key]);
+    END IF;
+    SELECT j.cancel_requested_at IS NOT NULL INTO cancelled FROM pgjobq.job AS j
+     WHERE j.id = release.id AND j.lease_token = release.lease_token
+       FOR UPDATE;
     IF NOT FOUND THEN
         RETURN false;
     END IF;
-    SELECT qq.* INTO q FROM pgjobq.queue AS qq JOIN pgjobq.job AS j ON j.queue_id = qq.queue_id
+    IF cancelled THEN
+        PERFORM pgjobq._archive(ARRAY[release.id], NULL, NULL, pgjobq.now());
+        RETURN true;
+    END IF;
+    UPDATE pgjobq.job AS j
+       SET state = 'available', attempts = j.attempts - 1,
+           lease_token = NULL, leased_at = NULL, lease_expires_at = NULL
      WHERE j.id = release.id;
+    SELECT qq.* INTO q FROM pgjobq.queue AS qq WHERE qq.queue_id = qid;
     PERFORM pgjobq._wake(q);
     RETURN true;
 END
@@ -231,9 +276,9 @@ $$;
 
 COMMENT ON FUNCTION pgjobq.receive(text, integer, interval, jsonb) IS 'Lease up to max_jobs available jobs (priority, then age; SKIP LOCKED)';
 COMMENT ON FUNCTION pgjobq.next_due(text) IS 'How long until a delayed or retrying job comes due or a lease expires; NULL if never';
-COMMENT ON FUNCTION pgjobq.ack(bigint, uuid, jsonb) IS 'Complete a leased job; false if the lease token is stale';
-COMMENT ON FUNCTION pgjobq.ack_many(bigint[], uuid[], jsonb[]) IS 'Complete many leased jobs; returns the ids completed';
-COMMENT ON FUNCTION pgjobq.nack(bigint, uuid, text, interval) IS 'Fail a leased job: retry after backoff, or dead-letter it; false if the lease token is stale';
+COMMENT ON FUNCTION pgjobq.ack(bigint, uuid, jsonb) IS 'Complete a leased job; returns completed or cancelled, NULL if the lease token is stale';
+COMMENT ON FUNCTION pgjobq.ack_many(bigint[], uuid[], jsonb[]) IS 'Complete many leased jobs; returns each job finished with its state';
+COMMENT ON FUNCTION pgjobq.nack(bigint, uuid, text, interval) IS 'Fail a leased job: returns retrying, dead or cancelled; NULL if the lease token is stale';
 COMMENT ON FUNCTION pgjobq.extend(bigint, uuid, interval) IS 'Extend a lease (heartbeat); returns the new expiry, NULL if the lease token is stale';
-COMMENT ON FUNCTION pgjobq.extend_many(bigint[], uuid[], interval) IS 'Extend many leases; returns the jobs still held';
-COMMENT ON FUNCTION pgjobq.release(bigint, uuid) IS 'Give a leased job back without charging the attempt; false if the lease token is stale';
+COMMENT ON FUNCTION pgjobq.extend_many(bigint[], uuid[], interval) IS 'Extend many leases; returns the jobs still held and whether a cancel was requested';
+COMMENT ON FUNCTION pgjobq.release(bigint, uuid) IS 'Give a leased job back without charging the attempt (cancelled if a cancel was requested); false if the lease token is stale';

@@ -8,7 +8,7 @@ CREATE FUNCTION pgjobq.get_job(job_id bigint)
 RETURNS TABLE (id bigint, queue text, state pgjobq.job_state, priority integer, attempts integer,
                max_attempts integer, payload jsonb, attributes jsonb, result jsonb, errors jsonb,
                created_at timestamptz, run_at timestamptz, lease_expires_at timestamptz,
-               finished_at timestamptz)
+               finished_at timestamptz, cancel_requested boolean)
 LANGUAGE plpgsql STABLE
 AS $$
 #variable_conflict use_column
@@ -21,17 +21,18 @@ BEGIN
            CASE WHEN j.state IN ('scheduled', 'retrying') AND j.run_at <= pgjobq.now()
                 THEN 'available'::pgjobq.job_state ELSE j.state END,
            j.priority::integer, j.attempts, q.max_attempts, j.payload, j.attributes, NULL::jsonb,
-           j.errors, j.created_at, j.run_at, j.lease_expires_at, NULL::timestamptz
+           j.errors, j.created_at, j.run_at, j.lease_expires_at, NULL::timestamptz,
+           j.cancel_requested_at IS NOT NULL
       FROM pgjobq.job AS j JOIN pgjobq.queue AS q ON q.queue_id = j.queue_id
      WHERE j.id = get_job.job_id
     UNION ALL
     SELECT a.id, q.name, a.state, a.priority::integer, a.attempts, q.max_attempts, a.payload,
-           a.attributes, a.result, a.errors, a.created_at, NULL, NULL, a.finished_at
+           a.attributes, a.result, a.errors, a.created_at, NULL, NULL, a.finished_at, false
       FROM pgjobq.job_archive AS a JOIN pgjobq.queue AS q ON q.queue_id = a.queue_id
      WHERE a.id = get_job.job_id
     UNION ALL
     SELECT d.id, q.name, 'dead', d.priority::integer, d.attempts, q.max_attempts, d.payload,
-           d.attributes, NULL, d.errors, d.created_at, NULL, NULL, d.died_at
+           d.attributes, NULL, d.errors, d.created_at, NULL, NULL, d.died_at, false
       FROM pgjobq.dead_letter AS d JOIN pgjobq.queue AS q ON q.queue_id = d.queue_id
      WHERE d.id = get_job.job_id;
     IF NOT FOUND THEN

@@ -27,32 +27,54 @@ $$;
 
 -- redrive moves dead-lettered jobs of queue (those in ids, or all when ids is NULL) back to the
 -- queue as available, with a fresh set of attempts and their history kept. Returns how many
--- moved; ids that are not dead letters of queue are not moved.
+-- moved; ids that are not dead letters of queue are not moved, nor is a job whose unique key a
+-- live job holds now. A job with an ordering key waits (blocked) while a live job of its key
+-- exists; the jobs of a key then run in id order, so a redriven job goes before later jobs of
+-- its key that have not started.
 CREATE FUNCTION pgjobq.redrive(queue text, ids bigint[] DEFAULT NULL) RETURNS bigint
 LANGUAGE plpgsql VOLATILE
 AS $$
 DECLARE
-    q pgjobq.queue := pgjobq._queue(redrive.queue);
-    t timestamptz := pgjobq.now();
-    n bigint;
+    q    pgjobq.queue := pgjobq._queue(redrive.queue);
+    t    timestamptz := pgjobq.now();
+    n    bigint;
+    keys text[];
 BEGIN
     PERFORM pg_advisory_xact_lock_shared(pgjobq._lock_key(), q.queue_id);  -- as send_batch
+    SELECT array_agg(d.ordering_key) INTO keys FROM pgjobq.dead_letter AS d
+     WHERE d.queue_id = q.queue_id AND (redrive.ids IS NULL OR d.id = ANY (redrive.ids))
+       AND d.ordering_key IS NOT NULL;
+    PERFORM pgjobq._lock_keys(array_fill(q.queue_id, ARRAY[coalesce(cardinality(keys), 0)]), keys);
     PERFORM pgjobq._take_space(q, (SELECT count(*) FROM pgjobq.dead_letter AS d
                                     WHERE d.queue_id = q.queue_id
                                       AND (redrive.ids IS NULL OR d.id = ANY (redrive.ids))));
     WITH back AS (
         DELETE FROM pgjobq.dead_letter AS d
          WHERE d.queue_id = q.queue_id AND (redrive.ids IS NULL OR d.id = ANY (redrive.ids))
+           AND NOT EXISTS (SELECT FROM pgjobq.job AS j
+                            WHERE j.queue_id = d.queue_id AND j.unique_key = d.unique_key)
         RETURNING d.*
     ), ins AS (
         INSERT INTO pgjobq.job (id, run_at, created_at, queue_id, priority, notify_completion,
-                                state, payload, attributes, errors)
-        SELECT b.id, t, b.created_at, b.queue_id, b.priority, b.notify_completion, 'available',
-               b.payload, b.attributes, b.errors
+                                state, payload, attributes, errors, ordering_key, unique_key)
+        SELECT b.id, t, b.created_at, b.queue_id, b.priority, b.notify_completion,
+               CASE WHEN b.ordering_key IS NULL THEN 'available'
+                    WHEN EXISTS (SELECT FROM pgjobq.job AS j
+                                  WHERE j.queue_id = b.queue_id AND j.ordering_key = b.ordering_key)
+                      OR b.id > min(b.id) OVER (PARTITION BY b.ordering_key) THEN 'blocked'
+                    ELSE 'available' END::pgjobq.job_state,
+               b.payload, b.attributes, b.errors, b.ordering_key, b.unique_key
           FROM back AS b
         RETURNING 1
     )
     SELECT count(*) INTO n FROM ins;
+    IF q.max_size IS NOT NULL THEN  -- places taken for jobs that stayed dead
+        UPDATE pgjobq.queue_size AS s
+           SET sent = s.sent - ((SELECT count(*) FROM pgjobq.dead_letter AS d
+                                  WHERE d.queue_id = q.queue_id
+                                    AND (redrive.ids IS NULL OR d.id = ANY (redrive.ids))))
+         WHERE s.queue_id = q.queue_id AND s.shard = 0;
+    END IF;
     IF n > 0 THEN
         PERFORM pgjobq._wake(q);
     END IF;

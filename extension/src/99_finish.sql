@@ -25,6 +25,7 @@ $$;
 SELECT pg_catalog.pg_extension_config_dump('pgjobq.queue', '');
 SELECT pg_catalog.pg_extension_config_dump('pgjobq.job', '');
 SELECT pg_catalog.pg_extension_config_dump('pgjobq.job_archive', '');
+SELECT pg_catalog.pg_extension_config_dump('pgjobq.job_dependency', '');
 SELECT pg_catalog.pg_extension_config_dump('pgjobq.dead_letter', '');
 SELECT pg_catalog.pg_extension_config_dump('pgjobq.queue_size', '');
 SELECT pg_catalog.pg_extension_config_dump('pgjobq.queue_id_seq', '');

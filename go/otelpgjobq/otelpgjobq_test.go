@@ -78,7 +78,8 @@ func TestHook(t *testing.T) {
 		jobs, err := pgjobq.Receive[string](ctx, b.db, "q", &pgjobq.ReceiveOptions{MaxJobs: 10})
 		require.NoError(t, err)
 		require.Len(t, jobs, 2)
-		require.NoError(t, pgjobq.Ack(ctx, b.db, jobs[0].Lease, nil))
+		_, err = pgjobq.Ack(ctx, b.db, jobs[0].Lease, nil)
+		require.NoError(t, err)
 
 		spans := b.spans.Ended()
 		require.Len(t, spans, 3)

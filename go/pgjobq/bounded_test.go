@@ -43,7 +43,8 @@ func TestSendToAFullQueue(t *testing.T) {
 
 	jobs, err := pgjobq.Receive[string](ctx, b.db.Pool, "q", nil)
 	require.NoError(t, err)
-	require.NoError(t, pgjobq.Ack(ctx, b.db.Pool, jobs[0].Lease, nil))
+	_, err = pgjobq.Ack(ctx, b.db.Pool, jobs[0].Lease, nil)
+	require.NoError(t, err)
 	ids := <-sent
 	require.Len(t, ids, 1)
 	info, err := pgjobq.GetJob(context.Background(), b.db.Pool, ids[0])

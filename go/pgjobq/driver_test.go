@@ -39,8 +39,11 @@ func TestSendReceiveAck(t *testing.T) {
 	require.Equal(t, 1, job.Attempt)
 	require.Equal(t, 3, job.Priority)
 
-	require.NoError(t, pgjobq.Ack(ctx, db, job.Lease, map[string]string{"message_id": "m-1"}))
-	require.ErrorIs(t, pgjobq.Ack(ctx, db, job.Lease, nil), pgjobq.ErrLeaseLost)
+	state, err := pgjobq.Ack(ctx, db, job.Lease, map[string]string{"message_id": "m-1"})
+	require.NoError(t, err)
+	require.Equal(t, pgjobq.StateCompleted, state)
+	_, err = pgjobq.Ack(ctx, db, job.Lease, nil)
+	require.ErrorIs(t, err, pgjobq.ErrLeaseLost)
 
 	info, err := pgjobq.GetJob(ctx, db, id)
 	require.NoError(t, err)
@@ -72,7 +75,8 @@ func TestBatchesFiltersAndBytes(t *testing.T) {
 	require.Equal(t, []byte{0, 1}, rest[0].Payload)
 	done, err := pgjobq.AckMany(ctx, db, []pgjobq.Lease{rest[0].Lease, rest[1].Lease, tagged[0].Lease})
 	require.NoError(t, err)
-	require.ElementsMatch(t, []int64{rest[0].JobID, rest[1].JobID, tagged[0].JobID}, done)
+	require.Equal(t, map[int64]pgjobq.State{rest[0].JobID: pgjobq.StateCompleted,
+		rest[1].JobID: pgjobq.StateCompleted, tagged[0].JobID: pgjobq.StateCompleted}, done)
 }
 
 func TestNackExtendReleaseAndDeadLetters(t *testing.T) {
@@ -99,8 +103,11 @@ func TestNackExtendReleaseAndDeadLetters(t *testing.T) {
 		require.NoError(t, err)
 		require.Len(t, jobs, 1)
 		require.Equal(t, attempt, jobs[0].Attempt)
-		require.NoError(t, pgjobq.Nack(ctx, db, jobs[0].Lease, errors.New("smtp timeout"), &pgjobq.NackOptions{RetryIn: time.Microsecond}))
-		require.ErrorIs(t, pgjobq.Nack(ctx, db, jobs[0].Lease, nil, nil), pgjobq.ErrLeaseLost)
+		state, err := pgjobq.Nack(ctx, db, jobs[0].Lease, errors.New("smtp timeout"), &pgjobq.NackOptions{RetryIn: time.Microsecond})
+		require.NoError(t, err)
+		require.Equal(t, map[int]pgjobq.State{1: pgjobq.StateRetrying, 2: pgjobq.StateDead}[attempt], state)
+		_, err = pgjobq.Nack(ctx, db, jobs[0].Lease, nil, nil)
+		require.ErrorIs(t, err, pgjobq.ErrLeaseLost)
 		if attempt == 1 {
 			// Due a microsecond later, in database time: wait for it through the row.
 			require.Eventually(t, func() bool {

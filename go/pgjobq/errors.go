@@ -18,6 +18,7 @@ var (
 	ErrInvalidArgument  = errors.New("pgjobq: invalid argument")                     // 22023, 22004
 	ErrTooLarge         = errors.New("pgjobq: value or batch too large")             // 54000
 	ErrLeaseLost        = errors.New("pgjobq: lease lost")                           // a stale lease token
+	ErrCancelled        = errors.New("pgjobq: job cancelled")                        // the cause of a cancelled handler's context
 	ErrExtensionMissing = errors.New("pgjobq: extension pgjobq is not installed")    // CREATE EXTENSION pgjobq
 	ErrExtensionVersion = errors.New("pgjobq: extension pgjobq has another version") // ALTER EXTENSION pgjobq UPDATE
 )

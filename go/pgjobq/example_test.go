@@ -92,7 +92,7 @@ func Example_deadLetters() {
 	_ = pgjobq.CreateQueue(ctx, db.Pool, "payments", &pgjobq.QueueOptions{MaxAttempts: 1})
 	id, _ := pgjobq.Send(ctx, db.Pool, "payments", map[string]int{"cents": 100}, nil)
 	jobs, _ := pgjobq.Receive[map[string]int](ctx, db.Pool, "payments", nil)
-	_ = pgjobq.Nack(ctx, db.Pool, jobs[0].Lease, errors.New("card declined"), nil)
+	_, _ = pgjobq.Nack(ctx, db.Pool, jobs[0].Lease, errors.New("card declined"), nil)
 
 	dead, _ := pgjobq.ListDead(ctx, db.Pool, "payments", 10)
 	fmt.Println(len(dead), dead[0].Reason, *dead[0].Errors[0].Error)

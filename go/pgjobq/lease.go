@@ -9,40 +9,45 @@ import (
 )
 
 // Ack completes a leased job (pgjobq.ack), keeping result (JSON-encoded; nil for none) in the
-// archive. It returns [ErrLeaseLost] if the lease is no longer the job's.
-func Ack(ctx context.Context, db DB, lease Lease, result any) error {
+// archive, and returns the state it ended in: [StateCompleted], or [StateCancelled] if the job
+// was cancelled while it ran. It returns [ErrLeaseLost] if the lease is no longer the job's.
+func Ack(ctx context.Context, db DB, lease Lease, result any) (State, error) {
 	ctx = withOperation(ctx, "ack", "")
 	res, err := encodeResult(result)
 	if err != nil {
-		return wrap("ack", "", err)
+		return "", wrap("ack", "", err)
 	}
-	var ok bool
-	if err := db.QueryRow(ctx, `SELECT pgjobq.ack($1, $2, $3::jsonb)`, lease.JobID, lease.Token, res).Scan(&ok); err != nil {
-		return wrap("ack", "", err)
+	var state *State
+	if err := db.QueryRow(ctx, `SELECT pgjobq.ack($1, $2, $3::jsonb)`, lease.JobID, lease.Token, res).Scan(&state); err != nil {
+		return "", wrap("ack", "", err)
 	}
-	if !ok {
-		return wrap("ack", "", ErrLeaseLost)
+	if state == nil {
+		return "", wrap("ack", "", ErrLeaseLost)
 	}
-	return nil
+	return *state, nil
 }
 
-// AckMany completes many leased jobs in one statement (pgjobq.ack_many) and returns the ids it
-// completed; leases that were lost are left out.
-func AckMany(ctx context.Context, db DB, leases []Lease) ([]int64, error) {
+// AckMany completes many leased jobs in one statement (pgjobq.ack_many) and returns the state
+// each finished job ended in ([StateCompleted] or [StateCancelled]); leases that were lost are
+// left out.
+func AckMany(ctx context.Context, db DB, leases []Lease) (map[int64]State, error) {
 	ctx = withOperation(ctx, "ack_many", "")
 	ids, tokens := splitLeases(leases)
-	rows, err := db.Query(ctx, `SELECT pgjobq.ack_many($1, $2)`, ids, tokens)
+	rows, err := db.Query(ctx, `SELECT id, state FROM pgjobq.ack_many($1, $2)`, ids, tokens)
 	if err != nil {
 		return nil, wrap("ack_many", "", err)
 	}
 	defer rows.Close()
-	var done []int64
+	done := make(map[int64]State, len(leases))
 	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
+		var (
+			id    int64
+			state State
+		)
+		if err := rows.Scan(&id, &state); err != nil {
 			return nil, wrap("ack_many", "", err)
 		}
-		done = append(done, id)
+		done[id] = state
 	}
 	return done, wrap("ack_many", "", rows.Err())
 }
@@ -53,10 +58,11 @@ type NackOptions struct {
 	RetryIn time.Duration
 }
 
-// Nack reports that a leased job failed with cause (kept in its attempt history) (pgjobq.nack).
-// The job is retried after the backoff or opts.RetryIn, or dead-lettered if that was its last
-// attempt. It returns [ErrLeaseLost] if the lease is no longer the job's.
-func Nack(ctx context.Context, db DB, lease Lease, cause error, opts *NackOptions) error {
+// Nack reports that a leased job failed with cause (kept in its attempt history) (pgjobq.nack)
+// and returns what became of it: [StateRetrying] (after the backoff or opts.RetryIn),
+// [StateDead] (that was its last attempt) or [StateCancelled] (it was cancelled while it ran;
+// it is not retried). It returns [ErrLeaseLost] if the lease is no longer the job's.
+func Nack(ctx context.Context, db DB, lease Lease, cause error, opts *NackOptions) (State, error) {
 	ctx = withOperation(ctx, "nack", "")
 	var msg, retryIn any
 	if cause != nil {
@@ -65,14 +71,14 @@ func Nack(ctx context.Context, db DB, lease Lease, cause error, opts *NackOption
 	if opts != nil && opts.RetryIn != 0 {
 		retryIn = opts.RetryIn
 	}
-	var ok bool
-	if err := db.QueryRow(ctx, `SELECT pgjobq.nack($1, $2, $3, $4)`, lease.JobID, lease.Token, msg, retryIn).Scan(&ok); err != nil {
-		return wrap("nack", "", err)
+	var state *State
+	if err := db.QueryRow(ctx, `SELECT pgjobq.nack($1, $2, $3, $4)`, lease.JobID, lease.Token, msg, retryIn).Scan(&state); err != nil {
+		return "", wrap("nack", "", err)
 	}
-	if !ok {
-		return wrap("nack", "", ErrLeaseLost)
+	if state == nil {
+		return "", wrap("nack", "", ErrLeaseLost)
 	}
-	return nil
+	return *state, nil
 }
 
 // Extend extends a lease to leaseDuration from now (0: the queue's lease) (pgjobq.extend) and
@@ -82,43 +88,51 @@ func Extend(ctx context.Context, db DB, lease Lease, leaseDuration time.Duration
 	if err != nil {
 		return time.Time{}, err
 	}
-	expiry, ok := expiries[lease.JobID]
+	held, ok := expiries[lease.JobID]
 	if !ok {
 		return time.Time{}, wrap("extend", "", ErrLeaseLost)
 	}
-	return expiry, nil
+	return held.Expiry, nil
 }
 
-// ExtendMany extends many leases in one statement (pgjobq.extend_many) and returns the new expiry
-// of each job still held; lost leases are left out.
-func ExtendMany(ctx context.Context, db DB, leases []Lease, leaseDuration time.Duration) (map[int64]time.Time, error) {
+// Held is a lease still held after a heartbeat.
+type Held struct {
+	Expiry time.Time // the new expiry
+	// CancelRequested: the job was cancelled while it ran (pgjobq.cancel); its handler should
+	// stop. Whatever it reports next, the job ends cancelled.
+	CancelRequested bool
+}
+
+// ExtendMany extends many leases in one statement (pgjobq.extend_many) and returns each job
+// still held with its new expiry and whether it was cancelled; lost leases are left out.
+func ExtendMany(ctx context.Context, db DB, leases []Lease, leaseDuration time.Duration) (map[int64]Held, error) {
 	ctx = withOperation(ctx, "extend", "")
 	ids, tokens := splitLeases(leases)
 	var lease any
 	if leaseDuration != 0 {
 		lease = leaseDuration
 	}
-	rows, err := db.Query(ctx, `SELECT id, lease_expires_at FROM pgjobq.extend_many($1, $2, $3)`, ids, tokens, lease)
+	rows, err := db.Query(ctx, `SELECT id, lease_expires_at, cancel_requested FROM pgjobq.extend_many($1, $2, $3)`, ids, tokens, lease)
 	if err != nil {
 		return nil, wrap("extend", "", err)
 	}
 	defer rows.Close()
-	held := make(map[int64]time.Time, len(leases))
+	held := make(map[int64]Held, len(leases))
 	for rows.Next() {
 		var (
-			id     int64
-			expiry time.Time
+			id int64
+			h  Held
 		)
-		if err := rows.Scan(&id, &expiry); err != nil {
+		if err := rows.Scan(&id, &h.Expiry, &h.CancelRequested); err != nil {
 			return nil, wrap("extend", "", err)
 		}
-		held[id] = expiry
+		held[id] = h
 	}
 	return held, wrap("extend", "", rows.Err())
 }
 
 // Release gives a leased job back without charging the attempt (pgjobq.release), or returns
-// [ErrLeaseLost].
+// [ErrLeaseLost]. A job cancelled while it was held ends cancelled instead.
 func Release(ctx context.Context, db DB, lease Lease) error {
 	ctx = withOperation(ctx, "release", "")
 	var ok bool

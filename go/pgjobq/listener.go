@@ -12,10 +12,12 @@ import (
 )
 
 // listener is the one LISTEN connection of a [Client], shared by every waiter in the process. It
-// LISTENs on pgjobq_wake (a queue got jobs while a receiver waited), pgjobq_done (a job finished)
-// and pgjobq_space (a bounded queue has room again) and wakes the waiters registered for them. When the connection breaks it reconnects
+// LISTENs on pgjobq_wake (a queue got jobs while a receiver waited), pgjobq_done (a job
+// finished), pgjobq_space (a bounded queue has room again) and pgjobq_cancel (a running job was
+// cancelled) and wakes the waiters registered for them. When the connection breaks it reconnects
 // with back-off and then wakes every waiter, so each re-checks the rows for what it may have
-// missed; polling by the waiters covers notifications lost in any other way.
+// missed (workers run a heartbeat at once, which reports cancelled jobs); polling by the
+// waiters covers notifications lost in any other way.
 type listener struct {
 	connect  func(context.Context) (*pgx.Conn, error)
 	onListen func()
@@ -23,7 +25,10 @@ type listener struct {
 	mu     sync.Mutex
 	queues map[string]chan struct{} // closed at the next wake-up of the queue
 	space  map[string]chan struct{} // closed when a job of the (bounded) queue finishes
-	jobs   map[int64]*jobWaiters        // woken when the job finishes
+	jobs   map[int64]*jobWaiters    // woken when the job finishes
+	// cancels are called when the job is reported cancelled, by registration.
+	cancels map[int64]map[*func()]struct{}
+	again   chan struct{} // closed at the next (re)connection
 }
 
 func newListener(connect func(context.Context) (*pgx.Conn, error), onListen func()) *listener {
@@ -33,7 +38,38 @@ func newListener(connect func(context.Context) (*pgx.Conn, error), onListen func
 		queues:   map[string]chan struct{}{},
 		space:    map[string]chan struct{}{},
 		jobs:     map[int64]*jobWaiters{},
+		cancels:  map[int64]map[*func()]struct{}{},
+		again:    make(chan struct{}),
 	}
+}
+
+// onCancel registers fn to be called when job id is reported cancelled while it runs
+// (NOTIFY pgjobq_cancel) and returns the function that unregisters it.
+func (l *listener) onCancel(id int64, fn func()) func() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	subs, ok := l.cancels[id]
+	if !ok {
+		subs = map[*func()]struct{}{}
+		l.cancels[id] = subs
+	}
+	subs[&fn] = struct{}{}
+	return func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		delete(subs, &fn)
+		if len(subs) == 0 {
+			delete(l.cancels, id)
+		}
+	}
+}
+
+// reconnected returns a channel closed when the LISTEN connection is (re)established: what was
+// notified meanwhile may have been missed.
+func (l *listener) reconnected() <-chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.again
 }
 
 // queueWake returns a channel closed at the next wake-up of queue. Take it before the receive
@@ -105,6 +141,14 @@ func (l *listener) dispatch(n *pgconn.Notification) {
 			return
 		}
 		l.wakeJob(id)
+	case "pgjobq_cancel":
+		id, err := strconv.ParseInt(n.Payload, 10, 64)
+		if err != nil {
+			return
+		}
+		for fn := range l.cancels[id] {
+			(*fn)() // a context's cancel: it does not block
+		}
 	}
 }
 
@@ -137,6 +181,8 @@ func (l *listener) wakeAll() {
 	for id := range l.jobs {
 		l.wakeJob(id)
 	}
+	close(l.again)
+	l.again = make(chan struct{})
 }
 
 // run keeps the LISTEN connection up until ctx ends.
@@ -171,7 +217,7 @@ func (l *listener) listen(ctx context.Context) error {
 		return err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	if _, err := conn.Exec(ctx, "LISTEN pgjobq_wake; LISTEN pgjobq_done; LISTEN pgjobq_space"); err != nil {
+	if _, err := conn.Exec(ctx, "LISTEN pgjobq_wake; LISTEN pgjobq_done; LISTEN pgjobq_space; LISTEN pgjobq_cancel"); err != nil {
 		return err
 	}
 	l.wakeAll()

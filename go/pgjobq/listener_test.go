@@ -66,7 +66,8 @@ func TestWaitSeesCompletionsMissedWhileDisconnected(t *testing.T) {
 	}()
 	jobs, err := pgjobq.Receive[int](ctx, b.db.Pool, "q", nil)
 	require.NoError(t, err)
-	require.NoError(t, pgjobq.Ack(ctx, b.db.Pool, jobs[0].Lease, nil))
+	_, err = pgjobq.Ack(ctx, b.db.Pool, jobs[0].Lease, nil)
+	require.NoError(t, err)
 
 	killListener(t, b)
 	b.waitListening(t)

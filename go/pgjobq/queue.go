@@ -86,6 +86,8 @@ type QueueInfo struct {
 	Retrying            int64
 	Dead                int64
 	CreatedAt           time.Time
+	Blocked             int64 // waiting for parents or for their ordering key
+	Paused              bool
 }
 
 // ListQueues lists every queue. It counts rows: for dashboards, not hot paths.
@@ -93,7 +95,7 @@ func ListQueues(ctx context.Context, db DB) ([]QueueInfo, error) {
 	ctx = withOperation(ctx, "list_queues", "")
 	rows, err := db.Query(ctx, `SELECT queue, lease_duration, max_attempts, backoff_base, backoff_max,
 		backoff_jitter, retention, dead_letter_retention, max_size, scheduled, available, leased,
-		retrying, dead, created_at FROM pgjobq.list_queues()`)
+		retrying, dead, created_at, blocked, paused FROM pgjobq.list_queues()`)
 	if err != nil {
 		return nil, wrap("list_queues", "", err)
 	}
@@ -103,12 +105,26 @@ func ListQueues(ctx context.Context, db DB) ([]QueueInfo, error) {
 		var q QueueInfo
 		if err := rows.Scan(&q.Name, &q.LeaseDuration, &q.MaxAttempts, &q.BackoffBase, &q.BackoffMax,
 			&q.BackoffJitter, &q.Retention, &q.DeadLetterRetention, &q.MaxSize, &q.Scheduled,
-			&q.Available, &q.Leased, &q.Retrying, &q.Dead, &q.CreatedAt); err != nil {
+			&q.Available, &q.Leased, &q.Retrying, &q.Dead, &q.CreatedAt, &q.Blocked, &q.Paused); err != nil {
 			return nil, wrap("list_queues", "", err)
 		}
 		out = append(out, q)
 	}
 	return out, wrap("list_queues", "", rows.Err())
+}
+
+// PauseQueue stops queue from delivering jobs (pgjobq.pause_queue); sends are still accepted.
+func PauseQueue(ctx context.Context, db DB, queue string) error {
+	ctx = withOperation(ctx, "pause_queue", queue)
+	_, err := db.Exec(ctx, `SELECT pgjobq.pause_queue($1)`, queue)
+	return wrap("pause_queue", queue, err)
+}
+
+// ResumeQueue lets a paused queue deliver again and wakes its workers (pgjobq.resume_queue).
+func ResumeQueue(ctx context.Context, db DB, queue string) error {
+	ctx = withOperation(ctx, "resume_queue", queue)
+	_, err := db.Exec(ctx, `SELECT pgjobq.resume_queue($1)`, queue)
+	return wrap("resume_queue", queue, err)
 }
 
 // Maintain deletes finished and dead jobs past their queue's retention (pgjobq.maintain) and

@@ -12,6 +12,7 @@ type State string
 
 // The states of a job.
 const (
+	StateBlocked   State = "blocked" // waiting for parent jobs or for its ordering key
 	StateScheduled State = "scheduled"
 	StateAvailable State = "available"
 	StateLeased    State = "leased"
@@ -29,7 +30,7 @@ func (s State) Finished() bool {
 // Attempt is one entry of a job's attempt history.
 type Attempt struct {
 	Attempt int       `json:"attempt"`
-	Outcome string    `json:"outcome"` // "failed" or "lease_expired"
+	Outcome string    `json:"outcome"` // "failed", "lease_expired" or "cancelled"
 	At      time.Time `json:"at"`
 	Error   *string   `json:"error"`
 }
@@ -50,6 +51,8 @@ type JobInfo struct {
 	RunAt          *time.Time
 	LeaseExpiresAt *time.Time
 	FinishedAt     *time.Time
+	// CancelRequested: the job is leased and was cancelled (pgjobq.cancel); it ends cancelled.
+	CancelRequested bool
 }
 
 // GetJob returns the state of job id, or [ErrJobNotFound].
@@ -60,10 +63,10 @@ func GetJob(ctx context.Context, db DB, id int64) (*JobInfo, error) {
 		attributes, attempts []byte
 	)
 	err := db.QueryRow(ctx, `SELECT id, queue, state::text, priority, attempts, max_attempts, payload,
-		attributes, result, errors, created_at, run_at, lease_expires_at, finished_at
+		attributes, result, errors, created_at, run_at, lease_expires_at, finished_at, cancel_requested
 		FROM pgjobq.get_job($1)`, id).Scan(&j.ID, &j.Queue, &j.State, &j.Priority, &j.Attempts,
 		&j.MaxAttempts, &j.Payload, &attributes, &j.Result, &attempts, &j.CreatedAt, &j.RunAt,
-		&j.LeaseExpiresAt, &j.FinishedAt)
+		&j.LeaseExpiresAt, &j.FinishedAt, &j.CancelRequested)
 	if err != nil {
 		return nil, wrap("get_job", "", err)
 	}

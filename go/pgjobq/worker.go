@@ -10,7 +10,9 @@ import (
 
 // Handler works one job. Returning nil acks it; an error nacks it with the error's text (retried
 // after the queue's backoff, or dead-lettered after its last attempt); a panic counts as an
-// error. ctx is cancelled when the job's lease is lost or the worker's shutdown deadline passes.
+// error. ctx is cancelled when the job is cancelled (pgjobq.cancel; context.Cause is then
+// [ErrCancelled], and the job ends cancelled whatever the handler returns), when its lease is
+// lost, or when the worker's shutdown deadline passes.
 type Handler[T any] func(ctx context.Context, job *Job[T]) error
 
 // WorkerOptions configure a [Worker]. The zero value is useful.
@@ -75,6 +77,7 @@ func NewWorker[T any](c *Client, queue string, handler Handler[T], opts *WorkerO
 
 var (
 	errLeaseLost = fmt.Errorf("%w: the job's lease was lost", ErrLeaseLost)
+	errCancelled = fmt.Errorf("%w: the job was cancelled while it ran", ErrCancelled)
 	errShutdown  = errors.New("pgjobq: the worker's shutdown deadline passed")
 )
 
@@ -131,7 +134,7 @@ func (w *Worker[T]) Run(ctx context.Context) error {
 		var bad *PayloadError
 		if errors.As(err, &bad) { // jobs that cannot decode fail like a handler error
 			for _, lease := range bad.Leases {
-				if err := Nack(settleCtx, w.c.db, lease, bad.Err, nil); err != nil {
+				if _, err := Nack(settleCtx, w.c.db, lease, bad.Err, nil); err != nil {
 					w.c.cfg.Logger.Error("pgjobq: worker nack", "queue", w.queue, "job", lease.JobID, "error", err)
 				}
 			}
@@ -208,8 +211,10 @@ func (w *Worker[T]) work(handlerCtx, settleCtx context.Context, acks *acker, job
 	}
 	w.running[job.Lease] = cancel
 	w.mu.Unlock()
+	unsubscribe := w.c.l.onCancel(job.JobID, func() { cancel(errCancelled) })
 
 	err := w.call(jobCtx, job)
+	unsubscribe()
 
 	w.mu.Lock()
 	delete(w.running, job.Lease)
@@ -234,7 +239,7 @@ func (w *Worker[T]) work(handlerCtx, settleCtx context.Context, acks *acker, job
 		acks.add(job.Lease)
 		return
 	}
-	if err := Nack(settleCtx, w.c.db, job.Lease, err, nil); err != nil && !errors.Is(err, ErrLeaseLost) {
+	if _, err := Nack(settleCtx, w.c.db, job.Lease, err, nil); err != nil && !errors.Is(err, ErrLeaseLost) {
 		w.c.cfg.Logger.Error("pgjobq: worker nack", "queue", w.queue, "job", job.JobID, "error", err)
 	}
 }
@@ -250,15 +255,19 @@ func (w *Worker[T]) call(ctx context.Context, job *Job[T]) (err error) {
 }
 
 // heartbeat extends the leases of running jobs every third of the lease duration, in one
-// statement, and cancels the handlers whose lease was lost.
+// statement, and cancels the handlers whose lease was lost or whose job was cancelled. It also
+// runs at once after the client's LISTEN connection came back: a cancellation notified while it
+// was down is learnt from the rows.
 func (w *Worker[T]) heartbeat(ctx context.Context) {
 	t := time.NewTicker(w.opts.LeaseDuration / 3)
 	defer t.Stop()
 	for {
+		again := w.c.l.reconnected()
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-again:
 		}
 		w.mu.Lock()
 		leases := make([]Lease, 0, len(w.running))
@@ -278,10 +287,11 @@ func (w *Worker[T]) heartbeat(ctx context.Context) {
 		}
 		w.mu.Lock()
 		for _, l := range leases {
-			if _, ok := held[l.JobID]; !ok {
-				if cancel, ok := w.running[l]; ok {
-					cancel(errLeaseLost)
-				}
+			h, ok := held[l.JobID]
+			if cancel, running := w.running[l]; running && !ok {
+				cancel(errLeaseLost)
+			} else if running && h.CancelRequested {
+				cancel(errCancelled)
 			}
 		}
 		w.mu.Unlock()

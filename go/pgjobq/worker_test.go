@@ -177,7 +177,8 @@ func TestWorkerLostLeaseCancelsHandler(t *testing.T) {
 	require.Equal(t, 2, stolen[0].Attempt)
 
 	require.ErrorIs(t, <-cancelled, pgjobq.ErrLeaseLost)
-	require.NoError(t, pgjobq.Ack(ctx, b.db.Pool, stolen[0].Lease, nil))
+	_, err = pgjobq.Ack(ctx, b.db.Pool, stolen[0].Lease, nil)
+	require.NoError(t, err)
 	info, err := pgjobq.GetJob(ctx, b.db.Pool, id)
 	require.NoError(t, err)
 	require.Equal(t, pgjobq.StateCompleted, info.State)

@@ -67,7 +67,7 @@ func TestConcurrentReceiversCompleteEachJobOnce(t *testing.T) {
 					mu.Unlock()
 					for _, l := range got {
 						var ok bool
-						if err := conn.QueryRow(ctx, `SELECT pgjobq.ack($1, $2)`, l.id, l.token).Scan(&ok); err != nil {
+						if err := conn.QueryRow(ctx, `SELECT pgjobq.ack($1, $2) IS NOT NULL`, l.id, l.token).Scan(&ok); err != nil {
 							return err
 						}
 						mu.Lock()

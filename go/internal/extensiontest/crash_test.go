@@ -69,11 +69,11 @@ func TestKilledReceiverJobIsRedelivered(t *testing.T) {
 	require.Equal(t, 2, attempt)
 	require.NotEqual(t, oldToken, token)
 
-	var ok bool
-	require.NoError(t, conn.QueryRow(ctx, `SELECT pgjobq.ack($1, $2)`, id, oldToken).Scan(&ok))
-	require.False(t, ok, "the dead worker's token no longer acks")
-	require.NoError(t, conn.QueryRow(ctx, `SELECT pgjobq.ack($1, $2)`, id, token).Scan(&ok))
-	require.True(t, ok)
+	var state *string
+	require.NoError(t, conn.QueryRow(ctx, `SELECT pgjobq.ack($1, $2)`, id, oldToken).Scan(&state))
+	require.Nil(t, state, "the dead worker's token no longer acks")
+	require.NoError(t, conn.QueryRow(ctx, `SELECT pgjobq.ack($1, $2)`, id, token).Scan(&state))
+	require.Equal(t, "completed", *state)
 }
 
 // TestJobThatKeepsKillingItsWorkerIsDeadLettered: every delivery of the job ends with its

@@ -58,7 +58,7 @@ SELECT pgjobq.drop_queue('q_backoff_zero', force => true);
 -- 2 and 4 seconds, and the waits differ.
 SELECT pgjobq.create_queue('q_backoff_jitter', backoff_base => '4 seconds', backoff_jitter => 0.5);
 SELECT count(*) FROM pgjobq.send_batch('q_backoff_jitter', (SELECT array_agg('{}'::jsonb) FROM generate_series(1, 300)));
-SELECT count(*) FILTER (WHERE pgjobq.nack(id, lease_token)) AS failed
+SELECT count(*) FILTER (WHERE pgjobq.nack(id, lease_token) IS NOT NULL) AS failed
   FROM pgjobq.receive('q_backoff_jitter', 300);
 SELECT count(*) AS jobs,
        bool_and(j.run_at - pgjobq.now() BETWEEN interval '2 seconds' AND interval '4 seconds') AS within_jitter,

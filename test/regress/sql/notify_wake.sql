@@ -54,7 +54,7 @@ SELECT pgjobq.release(:id, :'lease_token');
 SELECT * FROM pg_temp.mark;
 -- A redrive clears it like a send.
 SELECT pgjobq.alter_queue('q_wake', max_attempts => 1);
-SELECT count(*) FILTER (WHERE pgjobq.nack(id, lease_token)) AS failed FROM pgjobq.receive('q_wake', 10);
+SELECT count(*) FILTER (WHERE pgjobq.nack(id, lease_token) IS NOT NULL) AS failed FROM pgjobq.receive('q_wake', 10);
 SELECT count(*) FROM pgjobq.receive('q_wake', 10);
 SELECT * FROM pg_temp.mark;
 SELECT pgjobq.redrive('q_wake');

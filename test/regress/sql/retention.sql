@@ -21,7 +21,7 @@ DECLARE
 BEGIN
     PERFORM pgjobq.send_batch(queue, ARRAY['{"ok": 1}', '{"bad": 1}', '{"slow": 1}']::jsonb[]);
     PERFORM pgjobq.send(queue, '{"later": 1}', delay => '1 year');
-    SELECT r.id INTO done FROM pgjobq.receive(queue) AS r WHERE pgjobq.ack(r.id, r.lease_token);
+    SELECT r.id INTO done FROM pgjobq.receive(queue) AS r WHERE pgjobq.ack(r.id, r.lease_token) = 'completed';
     PERFORM pgjobq.nack(r.id, r.lease_token, 'no') FROM pgjobq.receive(queue) AS r;
     PERFORM pgjobq.receive(queue, lease_duration => '7 days');
     RETURN done;
