@@ -310,3 +310,70 @@ func TestWorkerShutdownDeadlineGivesBackCutOffJobs(t *testing.T) {
 	require.NoError(t, <-done)
 	require.Equal(t, []string{"available 0"}, liveJobs(t, b))
 }
+
+// TestWorkerCancelStopsRunningHandler: pgjobq.cancel on a running job cancels the handler's
+// context at once (NOTIFY pgjobq_cancel; the lease is long, so no heartbeat runs meanwhile) with
+// cause ErrCancelled; whatever the handler returns, the job ends cancelled, and Wait says so.
+func TestWorkerCancelStopsRunningHandler(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	ctx := testContext(t)
+	started := make(chan int64, 1)
+	cause := make(chan error, 1)
+	handler := func(ctx context.Context, job *pgjobq.Job[string]) error {
+		started <- job.JobID
+		<-ctx.Done()
+		cause <- context.Cause(ctx)
+		return ctx.Err()
+	}
+	runWorker(t, pgjobq.NewWorker(b.client, "q", handler, &pgjobq.WorkerOptions{LeaseDuration: time.Hour}))
+	id, err := pgjobq.Send(ctx, b.client.DB(), "q", "x", &pgjobq.SendOptions{NotifyCompletion: true})
+	require.NoError(t, err)
+	require.Equal(t, id, <-started)
+
+	out, err := pgjobq.Cancel(ctx, b.db.Pool, id, "user pressed stop")
+	require.NoError(t, err)
+	require.Equal(t, pgjobq.CancelRequested, out)
+	require.ErrorIs(t, <-cause, pgjobq.ErrCancelled)
+
+	info, err := b.client.Wait(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, pgjobq.StateCancelled, info.State)
+	require.Equal(t, "cancelled", info.Errors[len(info.Errors)-1].Outcome)
+	require.Equal(t, "user pressed stop", *info.Errors[len(info.Errors)-1].Error)
+	out, err = pgjobq.Cancel(ctx, b.db.Pool, id, "")
+	require.NoError(t, err)
+	require.Equal(t, pgjobq.AlreadyCancelled, out)
+}
+
+// TestWorkerLearnsCancelMissedWhileDisconnected: a cancel whose notification the worker never
+// got (here: marked in the row with no NOTIFY at all) is learnt from the heartbeat the worker
+// runs as soon as the client's LISTEN connection comes back.
+func TestWorkerLearnsCancelMissedWhileDisconnected(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	ctx := testContext(t)
+	started := make(chan int64, 1)
+	cause := make(chan error, 1)
+	handler := func(ctx context.Context, job *pgjobq.Job[string]) error {
+		started <- job.JobID
+		<-ctx.Done()
+		cause <- context.Cause(ctx)
+		return nil
+	}
+	runWorker(t, pgjobq.NewWorker(b.client, "q", handler, &pgjobq.WorkerOptions{LeaseDuration: time.Hour}))
+	id, err := pgjobq.Send(ctx, b.client.DB(), "q", "x", nil)
+	require.NoError(t, err)
+	require.Equal(t, id, <-started)
+
+	_, err = b.db.Pool.Exec(ctx, `UPDATE pgjobq.job SET cancel_requested_at = pgjobq.now(),
+		cancel_reason = 'missed' WHERE id = $1`, id)
+	require.NoError(t, err)
+	killListener(t, b)
+	b.waitListening(t)
+	require.ErrorIs(t, <-cause, pgjobq.ErrCancelled)
+	require.Eventually(t, func() bool {
+		info, err := pgjobq.GetJob(ctx, b.db.Pool, id)
+		return err == nil && info.State == pgjobq.StateCancelled
+	}, 10*time.Second, time.Millisecond)
+}
