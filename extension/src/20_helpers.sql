@@ -196,6 +196,10 @@ AS $$
 DECLARE
     name text;
 BEGIN
+    IF NOT EXISTS (SELECT FROM pgjobq.queue AS q
+                    WHERE q.queue_id = ANY (queue_ids) AND q.max_size IS NOT NULL) THEN
+        RETURN;  -- no bounded queue among them: nothing to count
+    END IF;
     UPDATE pgjobq.queue_size AS s SET done = s.done + f.n
       FROM (SELECT u.queue_id, count(*) AS n
               FROM unnest(queue_ids) AS u(queue_id)
@@ -283,6 +287,11 @@ AS $$
 DECLARE
     woken integer[];
 BEGIN
+    IF cardinality(array_remove(keys, NULL)) IS DISTINCT FROM 0 THEN
+        NULL;  -- some key to advance
+    ELSE
+        RETURN;
+    END IF;
     WITH heads AS (
         SELECT (SELECT j.id FROM pgjobq.job AS j
                  WHERE j.queue_id = k.queue_id AND j.ordering_key = k.key
@@ -369,11 +378,17 @@ RETURNS void
 LANGUAGE plpgsql VOLATILE
 AS $$
 BEGIN
-    PERFORM pg_notify('pgjobq_done', u.id::text || ':' || u.state::text)
-       FROM unnest(ids, states, notify) AS u(id, state, notify) WHERE u.notify;
+    IF true = ANY (notify) THEN
+        PERFORM pg_notify('pgjobq_done', u.id::text || ':' || u.state::text)
+           FROM unnest(ids, states, notify) AS u(id, state, notify) WHERE u.notify;
+    END IF;
     PERFORM pgjobq._freed(queue_ids);
     IF ids IS NULL THEN
         RETURN;
+    END IF;
+    IF NOT EXISTS (SELECT FROM pgjobq.job_dependency AS d WHERE d.parent_id = ANY (ids)) THEN
+        PERFORM pgjobq._advance_keys(queue_ids, keys, t);
+        RETURN;  -- no children: the common case costs one index probe
     END IF;
     PERFORM pgjobq._settle(ARRAY(SELECT u.id FROM unnest(ids, states) AS u(id, state)
                                   WHERE u.state = 'completed'), NULL, t);
@@ -466,10 +481,13 @@ BEGIN
 END
 $$;
 
--- _archive moves leased jobs ids (their leases checked, their ordering keys locked) to the
--- archive: completed with their results, or cancelled if a cancel was requested while they
--- ran (with note, a failure's error, kept in their history). Returns each id with its state.
-CREATE FUNCTION pgjobq._archive(ids bigint[], results jsonb[], note text, t timestamptz)
+-- _archive moves leased jobs ids (their ordering keys locked) to the archive: completed with
+-- their results, or cancelled if a cancel was requested while they ran (with note, a failure's
+-- error, kept in their history). When lease_tokens is given, a job moves only if its token
+-- matches (the caller has not locked the rows); the first result given for an id counts.
+-- Returns each id moved with its state.
+CREATE FUNCTION pgjobq._archive(ids bigint[], lease_tokens uuid[], results jsonb[], note text,
+                                t timestamptz)
 RETURNS TABLE (id bigint, state pgjobq.job_state)
 LANGUAGE plpgsql VOLATILE
 AS $$
@@ -482,9 +500,12 @@ DECLARE
     keys      text[];
 BEGIN
     WITH input AS (
-        SELECT u.id, u.result FROM unnest(ids, results) AS u(id, result)
+        SELECT DISTINCT ON (u.id) u.id, u.token, u.result
+          FROM unnest(ids, lease_tokens, results) WITH ORDINALITY AS u(id, token, result, n)
+         ORDER BY u.id, u.n
     ), gone AS (
-        DELETE FROM pgjobq.job AS j USING input AS i WHERE j.id = i.id
+        DELETE FROM pgjobq.job AS j USING input AS i
+         WHERE j.id = i.id AND (i.token IS NULL OR j.lease_token = i.token)
         RETURNING j.*, i.result,
                   CASE WHEN j.cancel_requested_at IS NULL THEN 'completed'
                        ELSE 'cancelled' END::pgjobq.job_state AS final
@@ -560,7 +581,7 @@ BEGIN
             PERFORM pgjobq._bury(exhausted, 'lease_expired', NULL, t);
         END IF;
         IF cancelled IS NOT NULL THEN
-            PERFORM pgjobq._archive(cancelled, NULL, NULL, t);
+            PERFORM pgjobq._archive(cancelled, NULL, NULL, NULL, t);
         END IF;
     END IF;
 END
@@ -575,9 +596,6 @@ LANGUAGE plpgsql VOLATILE
 AS $$
 #variable_conflict use_column
 DECLARE
-    t         timestamptz := pgjobq.now();
-    held      bigint[];
-    res       jsonb[];
     keys      text[];
     queue_ids integer[];
 BEGIN
@@ -588,20 +606,8 @@ BEGIN
     IF keys IS NOT NULL THEN
         PERFORM pgjobq._lock_keys(queue_ids, keys);
     END IF;
-    -- The rows whose lease is still the caller's, locked in id order, with the first result
-    -- given for each.
-    SELECT array_agg(h.id ORDER BY h.id), array_agg(h.result ORDER BY h.id) INTO held, res
-      FROM (SELECT DISTINCT ON (l.id) l.id, u.result
-              FROM (SELECT j.id FROM pgjobq.job AS j
-                     WHERE (j.id, j.lease_token) IN
-                           (SELECT v.id, v.token FROM unnest(ids, lease_tokens) AS v(id, token))
-                     ORDER BY j.id FOR NO KEY UPDATE) AS l
-              JOIN unnest(ids, results) WITH ORDINALITY AS u(id, result, n) ON u.id = l.id
-             ORDER BY l.id, u.n) AS h;
-    IF held IS NULL THEN
-        RETURN;
-    END IF;
-    RETURN QUERY SELECT a.id, a.state FROM pgjobq._archive(held, res, NULL, t) AS a;
+    RETURN QUERY SELECT a.id, a.state
+                   FROM pgjobq._archive(ids, lease_tokens, results, NULL, pgjobq.now()) AS a;
 END
 $$;
 

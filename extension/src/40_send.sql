@@ -63,8 +63,9 @@ END
 $$;
 
 -- _send_workflow is send_batch for jobs with parents, ordering keys or unique keys, one job at
--- a time (each may depend on the ones before it). Space in a bounded queue is taken by the
--- caller for every job; places a deduplicated job did not use are given back here.
+-- a time (each may depend on the ones before it). Space in a bounded queue is taken here, for
+-- the jobs actually made: a deduplicated send needs no place. Locks: ordering keys first, then
+-- the queue's size row, then rows of parent jobs.
 CREATE FUNCTION pgjobq._send_workflow(q pgjobq.queue, t timestamptz, due timestamptz,
                                       payloads jsonb[], attributes jsonb[], priority integer,
                                       notify_completion boolean, depends_on jsonb[], chain boolean,
@@ -84,7 +85,6 @@ DECLARE
     new_id   bigint;
     new_state pgjobq.job_state;
     waiting  boolean;
-    unused   bigint := 0;
     woken    boolean := false;
 BEGIN
     -- Keys before any row lock (see _lock_keys).
@@ -127,6 +127,17 @@ BEGIN
         new_state := CASE WHEN cardinality(live) > 0 OR waiting THEN 'blocked'
                           WHEN due > t THEN 'scheduled' ELSE 'available' END::pgjobq.job_state;
         LOOP
+            -- A live job holding the unique key is the answer: no new job, no place taken.
+            IF unique_keys[i] IS NOT NULL THEN
+                SELECT j.id INTO new_id FROM pgjobq.job AS j
+                 WHERE j.queue_id = q.queue_id AND j.unique_key = unique_keys[i]
+                   FOR KEY SHARE;
+                IF new_id IS NOT NULL THEN
+                    new_state := NULL;
+                    EXIT;
+                END IF;
+            END IF;
+            PERFORM pgjobq._take_space(q, 1);
             INSERT INTO pgjobq.job (run_at, created_at, queue_id, priority, notify_completion,
                                     state, payload, attributes, blockers, ordering_key, unique_key)
             VALUES (due, t, q.queue_id, priority, notify_completion, new_state, payloads[i],
@@ -135,14 +146,11 @@ BEGIN
             ON CONFLICT (queue_id, unique_key) WHERE unique_key IS NOT NULL DO NOTHING
             RETURNING pgjobq.job.id INTO new_id;
             EXIT WHEN new_id IS NOT NULL;
-            -- A live job holds the key: that is the answer. If it finished since, insert again.
-            SELECT j.id INTO new_id FROM pgjobq.job AS j
-             WHERE j.queue_id = q.queue_id AND j.unique_key = unique_keys[i]
-               FOR KEY SHARE;
-            IF new_id IS NOT NULL THEN
-                unused := unused + 1;
-                new_state := NULL;
-                EXIT;
+            -- A concurrent sender took the key first (and committed): give the place back and
+            -- look again, with a new snapshot that sees its job.
+            IF q.max_size IS NOT NULL THEN
+                UPDATE pgjobq.queue_size AS s SET sent = s.sent - 1
+                 WHERE s.queue_id = q.queue_id AND s.shard = 0;
             END IF;
         END LOOP;
         ids := ids || new_id;
@@ -158,10 +166,6 @@ BEGIN
         woken := woken OR new_state = 'available';
     END LOOP;
 
-    IF unused > 0 AND q.max_size IS NOT NULL THEN
-        UPDATE pgjobq.queue_size AS s SET sent = s.sent - unused
-         WHERE s.queue_id = q.queue_id AND s.shard = 0;
-    END IF;
     IF woken THEN
         PERFORM pgjobq._wake(q);
     END IF;
@@ -268,7 +272,6 @@ BEGIN
     -- queue. The insert below runs after the lock with a new snapshot and joins the queue row,
     -- so a queue dropped meanwhile inserts nothing.
     PERFORM pg_advisory_xact_lock_shared(pgjobq._lock_key(), q.queue_id);
-    PERFORM pgjobq._take_space(q, n);
     IF send_batch.depends_on IS NOT NULL OR send_batch.chain OR send_batch.ordering_keys IS NOT NULL
        OR send_batch.unique_keys IS NOT NULL THEN
         RETURN QUERY SELECT pgjobq._send_workflow(q, t, due, send_batch.payloads,
@@ -277,6 +280,7 @@ BEGIN
             send_batch.unique_keys, coalesce(send_batch.ignore_parent_failure, false));
         RETURN;
     END IF;
+    PERFORM pgjobq._take_space(q, n);
     RETURN QUERY
     WITH src AS MATERIALIZED (
         SELECT nextval('pgjobq.job_id_seq') AS id, u.p, coalesce(u.a, '{}') AS a

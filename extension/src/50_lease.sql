@@ -115,10 +115,15 @@ $$;
 -- lease (the lease expired and the job was delivered again, or the job is finished).
 CREATE FUNCTION pgjobq.ack(id bigint, lease_token uuid, result jsonb DEFAULT NULL)
 RETURNS pgjobq.job_state
-LANGUAGE sql VOLATILE
+LANGUAGE plpgsql VOLATILE
 AS $$
-    SELECT pgjobq._check_leases(ARRAY[id], ARRAY[lease_token]);
-    SELECT c.state FROM pgjobq._complete(ARRAY[id], ARRAY[lease_token], ARRAY[result]) AS c
+BEGIN
+    IF ack.id IS NULL OR ack.lease_token IS NULL THEN
+        PERFORM pgjobq._check_leases(ARRAY[ack.id], ARRAY[ack.lease_token]);  -- raises 22004
+    END IF;
+    RETURN (SELECT c.state FROM pgjobq._complete(ARRAY[ack.id], ARRAY[ack.lease_token],
+                                                 ARRAY[ack.result]) AS c);
+END
 $$;
 
 -- ack_many acks many leased jobs in one statement and returns each job it finished with its
@@ -177,7 +182,7 @@ BEGIN
         RETURN NULL;
     END IF;
     IF cancelled THEN
-        PERFORM pgjobq._archive(ARRAY[nack.id], NULL, coalesce(nack.error, ''), t);
+        PERFORM pgjobq._archive(ARRAY[nack.id], NULL, NULL, coalesce(nack.error, ''), t);
         RETURN 'cancelled'::pgjobq.job_state;
     END IF;
     SELECT * INTO q FROM pgjobq.queue AS qq WHERE qq.queue_id = qid;
@@ -259,7 +264,7 @@ BEGIN
         RETURN false;
     END IF;
     IF cancelled THEN
-        PERFORM pgjobq._archive(ARRAY[release.id], NULL, NULL, pgjobq.now());
+        PERFORM pgjobq._archive(ARRAY[release.id], NULL, NULL, NULL, pgjobq.now());
         RETURN true;
     END IF;
     UPDATE pgjobq.job AS j

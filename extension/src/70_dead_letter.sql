@@ -28,7 +28,7 @@ $$;
 -- redrive moves dead-lettered jobs of queue (those in ids, or all when ids is NULL) back to the
 -- queue as available, with a fresh set of attempts and their history kept. Returns how many
 -- moved; ids that are not dead letters of queue are not moved, nor is a job whose unique key a
--- live job holds now. A job with an ordering key waits (blocked) while a live job of its key
+-- live job holds now (of several dead jobs with one unique key, the oldest moves). A job with an ordering key waits (blocked) while a live job of its key
 -- exists; the jobs of a key then run in id order, so a redriven job goes before later jobs of
 -- its key that have not started.
 CREATE FUNCTION pgjobq.redrive(queue text, ids bigint[] DEFAULT NULL) RETURNS bigint
@@ -53,6 +53,10 @@ BEGIN
          WHERE d.queue_id = q.queue_id AND (redrive.ids IS NULL OR d.id = ANY (redrive.ids))
            AND NOT EXISTS (SELECT FROM pgjobq.job AS j
                             WHERE j.queue_id = d.queue_id AND j.unique_key = d.unique_key)
+           AND NOT EXISTS (SELECT FROM pgjobq.dead_letter AS e  -- one per key: the oldest
+                            WHERE e.queue_id = d.queue_id AND e.unique_key = d.unique_key
+                              AND e.id < d.id
+                              AND (redrive.ids IS NULL OR e.id = ANY (redrive.ids)))
         RETURNING d.*
     ), ins AS (
         INSERT INTO pgjobq.job (id, run_at, created_at, queue_id, priority, notify_completion,
