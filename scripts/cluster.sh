@@ -4,6 +4,8 @@
 #   stop:  stop it if it runs (the data directory stays for the next start).
 #   url:   print the connection URL of its postgres database.
 # As root the server runs as the OS user postgres (initdb refuses root).
+# PGJOBQ_CLUSTER_DURABLE=1 (for benchmarks): fsync, synchronous_commit and full_page_writes on;
+# by default they are off, which is fast and fine for tests.
 set -euo pipefail
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 cmd=${1:?usage: cluster.sh start|stop|url DIR}
@@ -25,7 +27,8 @@ port_free() {
 
 # write_conf PORT: the test settings, in a file of their own rewritten at each start.
 write_conf() {
-  local preload=''
+  local preload='' durable=off
+  [ "${PGJOBQ_CLUSTER_DURABLE:-}" = 1 ] && durable=on
   # pg_cron when installed (make test and make demo install it; a bare `go test` may run without).
   [ -f "$("$PGBIN/pg_config" --pkglibdir)/pg_cron.so" ] && preload='pg_cron'
   cat >"$dir/data/pgjobq-test.conf" <<CONF
@@ -39,9 +42,9 @@ shared_preload_libraries = '$preload'
 cron.database_name = 'postgres'
 cron.host = '$dir'
 max_connections = 200
-fsync = off
-synchronous_commit = off
-full_page_writes = off
+fsync = $durable
+synchronous_commit = $durable
+full_page_writes = $durable
 CONF
   [ "$(id -u)" = 0 ] && chown postgres:postgres "$dir/data/pgjobq-test.conf"
   return 0
