@@ -1,5 +1,5 @@
 # The two commands of the README, and their helpers. The work is in scripts/.
-.PHONY: test demo demo-stop install
+.PHONY: test demo demo-stop install bench bench-quick
 
 # test: install what is missing, start a throwaway cluster, run every test, stop it.
 test:
@@ -16,3 +16,13 @@ demo-stop:
 
 install:
 	$(MAKE) -C extension install
+
+# bench: pgjobq side by side with River and a plain SKIP LOCKED queue on a throwaway durable
+# cluster (the record, about an hour). BENCH_MODE=quick (or make bench-quick): about 3 minutes.
+# Table on stdout, progress on stderr, CSV in bench/results/; extra flags in BENCH_FLAGS.
+BENCH_MODE ?= full
+bench:
+	BENCH_MODE=$(BENCH_MODE) bash bench/run.sh $(BENCH_FLAGS)
+
+bench-quick:
+	BENCH_MODE=quick bash bench/run.sh $(BENCH_FLAGS)
