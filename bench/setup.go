@@ -81,7 +81,9 @@ func setup(ctx context.Context, url, prefix string, p params, names []string) (*
 			if err != nil {
 				return fail(err)
 			}
-			if _, err := pl.Exec(ctx, `CREATE EXTENSION IF NOT EXISTS pgjobq`); err != nil {
+			// Unless the schema is there already: a developer may have loaded a script by hand.
+			if _, err := pl.Exec(ctx, `DO $$ BEGIN
+				IF to_regnamespace('pgjobq') IS NULL THEN CREATE EXTENSION pgjobq; END IF; END $$`); err != nil {
 				return fail(fmt.Errorf("pgjobq: %w", err))
 			}
 			if name == "pgjobq-go" {
