@@ -10,6 +10,7 @@
 --   PJ001 queue does not exist      PJ002 queue already exists
 --   PJ003 queue is full (max_size)  PJ004 job does not exist
 --   PJ005 queue still has jobs (drop without force)
+--   PJ006 schedule (recurring job) does not exist or belongs to another role
 -- Standard ones: 22004 NULL where a value is required, 22023 invalid parameter value,
 -- 54000 value or batch too large.
 

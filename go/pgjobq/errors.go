@@ -15,6 +15,7 @@ var (
 	ErrQueueFull        = errors.New("pgjobq: queue is full")                        // PJ003
 	ErrJobNotFound      = errors.New("pgjobq: job does not exist")                   // PJ004
 	ErrQueueNotEmpty    = errors.New("pgjobq: queue still has jobs")                 // PJ005
+	ErrScheduleNotFound = errors.New("pgjobq: schedule does not exist")              // PJ006 (or another role's)
 	ErrInvalidArgument  = errors.New("pgjobq: invalid argument")                     // 22023, 22004
 	ErrTooLarge         = errors.New("pgjobq: value or batch too large")             // 54000
 	ErrLeaseLost        = errors.New("pgjobq: lease lost")                           // a stale lease token
@@ -30,6 +31,7 @@ var sqlstates = map[string]error{
 	"PJ003": ErrQueueFull,
 	"PJ004": ErrJobNotFound,
 	"PJ005": ErrQueueNotEmpty,
+	"PJ006": ErrScheduleNotFound,
 	"22023": ErrInvalidArgument,
 	"22004": ErrInvalidArgument,
 	"54000": ErrTooLarge,

@@ -11,8 +11,10 @@ SELECT p.oid::regprocedure AS unsafe_definer
  WHERE p.pronamespace = 'pgjobq'::regnamespace AND p.prosecdef
    AND NOT EXISTS (SELECT FROM unnest(p.proconfig) AS c WHERE c LIKE 'search\_path=%');
 SELECT bool_and(NOT prosecdef) AS all_invoker FROM pg_proc WHERE pronamespace = 'pgjobq'::regnamespace;
--- Functions that build SQL at run time (expect none): no EXECUTE at all, so no format('%L') or
--- string concatenation into EXECUTE either.
+-- Functions that build SQL at run time: no format('%L') or quote_literal anywhere, and EXECUTE
+-- only in the two that cannot do without: tick runs each schedule's SQL command as its owner
+-- wrote it, and schedule_tick_with_pg_cron calls pg_cron, which may not be installed (values
+-- passed with USING only).
 SELECT p.oid::regprocedure AS dynamic_sql
   FROM pg_proc AS p
  WHERE p.pronamespace = 'pgjobq'::regnamespace
