@@ -42,22 +42,32 @@ BEGIN
 END
 $$;
 
--- wait_for_space returns how many jobs queue can take now (NULL if it is unbounded). When it is
--- full it also marks the queue as awaited, so the next job to finish there sends
--- NOTIFY pgjobq_space with the queue name: LISTEN first, call this, and wait if it says 0.
-CREATE FUNCTION pgjobq.wait_for_space(queue text) RETURNS bigint
+-- wait_for_space returns how many jobs queue can take now (NULL if it is unbounded). When that
+-- is fewer than jobs (a send's size) it also marks the queue as awaited, so the next job to
+-- finish there sends NOTIFY pgjobq_space with the queue name: LISTEN first, call this, and wait
+-- if it says too few. A send larger than max_size could never fit: 54000.
+CREATE FUNCTION pgjobq.wait_for_space(queue text, jobs bigint DEFAULT 1) RETURNS bigint
 LANGUAGE plpgsql VOLATILE
 AS $$
 DECLARE
     q    pgjobq.queue := pgjobq._queue(wait_for_space.queue);
     free bigint;
 BEGIN
+    IF wait_for_space.jobs IS NULL OR wait_for_space.jobs < 1 THEN
+        RAISE EXCEPTION 'jobs must be at least 1, got %', coalesce(wait_for_space.jobs::text, 'NULL')
+            USING ERRCODE = '22023';
+    END IF;
     IF q.max_size IS NULL THEN
         RETURN NULL;
     END IF;
+    IF wait_for_space.jobs > q.max_size THEN
+        RAISE EXCEPTION 'a send of % jobs can never fit queue "%"', wait_for_space.jobs, q.name
+            USING ERRCODE = '54000', DETAIL = format('max_size is %s.', q.max_size),
+                  HINT = 'Split the batch, or raise max_size with pgjobq.alter_queue().';
+    END IF;
     SELECT greatest(q.max_size - (max(s.sent) - sum(s.done)), 0) INTO free
       FROM pgjobq.queue_size AS s WHERE s.queue_id = q.queue_id;
-    IF free = 0 THEN
+    IF free < wait_for_space.jobs THEN
         UPDATE pgjobq.queue AS qq SET senders_waiting = true
          WHERE qq.queue_id = (SELECT w.queue_id FROM pgjobq.queue AS w
                                WHERE w.queue_id = q.queue_id AND NOT w.senders_waiting
@@ -68,4 +78,4 @@ END
 $$;
 
 COMMENT ON FUNCTION pgjobq.get_job(bigint) IS 'State, attempts, errors and result of a job';
-COMMENT ON FUNCTION pgjobq.wait_for_space(text) IS 'Free places of a bounded queue; when full, the next finish sends NOTIFY pgjobq_space';
+COMMENT ON FUNCTION pgjobq.wait_for_space(text, bigint) IS 'Free places of a bounded queue; when full, the next finish sends NOTIFY pgjobq_space';

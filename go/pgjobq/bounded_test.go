@@ -20,6 +20,9 @@ func TestSendToAFullQueue(t *testing.T) {
 	require.NoError(t, err)
 	_, err = pgjobq.Send(ctx, b.client.DB(), "q", "c", nil)
 	require.ErrorIs(t, err, pgjobq.ErrQueueFull)
+	// A batch larger than the queue could never fit: no waiting.
+	_, err = pgjobq.SendWait(ctx, b.client, "q", []string{"x", "y", "z"}, nil)
+	require.ErrorIs(t, err, pgjobq.ErrTooLarge)
 
 	sent := make(chan []int64, 1)
 	go func() {

@@ -19,6 +19,10 @@ type Config struct {
 	// MaintainInterval is how often the client runs [Maintain]; default 5 minutes, negative
 	// never.
 	MaintainInterval time.Duration
+	// TickInterval is how often the client runs [Tick], firing due recurring jobs (schedules);
+	// default 1s, negative never (e.g. when pg_cron ticks). Every occurrence fires once however
+	// many clients tick; SQL schedules fire only from a tick of their owner's login role.
+	TickInterval time.Duration
 	// OnListen is called each time the LISTEN connection is established (again): a readiness
 	// signal for tests and health checks.
 	OnListen func()
@@ -37,8 +41,8 @@ type Client struct {
 	done   chan struct{}
 }
 
-// NewClient checks the extension (see [CheckExtension]) and starts the client's LISTEN loop and
-// maintenance. Close it when done.
+// NewClient checks the extension (see [CheckExtension]) and starts the client's LISTEN loop,
+// maintenance and schedule ticks. Close it when done.
 func NewClient(ctx context.Context, pool *pgxpool.Pool, cfg *Config) (*Client, error) {
 	c := &Client{pool: pool, done: make(chan struct{})}
 	if cfg != nil {
@@ -49,6 +53,9 @@ func NewClient(ctx context.Context, pool *pgxpool.Pool, cfg *Config) (*Client, e
 	}
 	if c.cfg.MaintainInterval == 0 {
 		c.cfg.MaintainInterval = 5 * time.Minute
+	}
+	if c.cfg.TickInterval == 0 {
+		c.cfg.TickInterval = time.Second
 	}
 	if c.cfg.Logger == nil {
 		c.cfg.Logger = slog.Default()
@@ -66,10 +73,24 @@ func NewClient(ctx context.Context, pool *pgxpool.Pool, cfg *Config) (*Client, e
 	c.cancel = cancel
 	go func() {
 		defer close(c.done)
-		maintained := make(chan struct{})
-		go func() { defer close(maintained); c.maintain(runCtx) }()
+		maintained, ticked := make(chan struct{}), make(chan struct{})
+		go func() {
+			defer close(maintained)
+			c.every(runCtx, c.cfg.MaintainInterval, "maintain", func(ctx context.Context) error {
+				_, err := Maintain(ctx, c.db)
+				return err
+			})
+		}()
+		go func() {
+			defer close(ticked)
+			c.every(runCtx, c.cfg.TickInterval, "tick", func(ctx context.Context) error {
+				_, err := Tick(ctx, c.db)
+				return err
+			})
+		}()
 		c.l.run(runCtx)
 		<-maintained
+		<-ticked
 	}()
 	return c, nil
 }
@@ -77,7 +98,8 @@ func NewClient(ctx context.Context, pool *pgxpool.Pool, cfg *Config) (*Client, e
 // DB returns the client's pool with its hooks, for the package's functions.
 func (c *Client) DB() DB { return c.db }
 
-// Close stops the LISTEN loop and maintenance and waits for them. It does not close the pool.
+// Close stops the LISTEN loop, maintenance and ticks and waits for them. It does not close the
+// pool.
 func (c *Client) Close() {
 	c.cancel()
 	<-c.done
@@ -115,19 +137,20 @@ func (c *Client) sleep(ctx context.Context, d time.Duration, wake, poke <-chan s
 	return nil
 }
 
-func (c *Client) maintain(ctx context.Context) {
-	if c.cfg.MaintainInterval < 0 {
+// every runs fn every interval until ctx ends (never for a negative interval), logging errors.
+func (c *Client) every(ctx context.Context, interval time.Duration, name string, fn func(context.Context) error) {
+	if interval < 0 {
 		return
 	}
-	t := time.NewTicker(c.cfg.MaintainInterval)
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if _, err := Maintain(ctx, c.db); err != nil && ctx.Err() == nil {
-				c.cfg.Logger.Error("pgjobq: maintain", "error", err)
+			if err := fn(ctx); err != nil && ctx.Err() == nil {
+				c.cfg.Logger.Error("pgjobq: "+name, "error", err)
 			}
 		}
 	}

@@ -170,7 +170,8 @@ func setKey(keys []*string, n, i int, key string) []*string {
 // space instead of failing with [ErrQueueFull]: it marks the queue as awaited
 // (pgjobq.wait_for_space), sleeps until a job of the queue finishes (NOTIFY pgjobq_space) or the
 // poll interval passes, and tries again, until ctx ends. It cannot join a transaction: a send
-// refused for space aborts the transaction it is in.
+// refused for space aborts the transaction it is in. A batch larger than max_size could never
+// fit: it fails at once with [ErrTooLarge].
 func SendWait[T any](ctx context.Context, c *Client, queue string, payloads []T, opts *SendOptions) ([]int64, error) {
 	for {
 		space := c.l.queueSpace(queue) // before looking: a finish after it is not missed
@@ -180,7 +181,7 @@ func SendWait[T any](ctx context.Context, c *Client, queue string, payloads []T,
 		}
 		var free *int64
 		ctx := withOperation(ctx, "wait_for_space", queue)
-		if err := c.db.QueryRow(ctx, `SELECT pgjobq.wait_for_space($1)`, queue).Scan(&free); err != nil {
+		if err := c.db.QueryRow(ctx, `SELECT pgjobq.wait_for_space($1, $2)`, queue, len(payloads)).Scan(&free); err != nil {
 			return nil, wrap("wait_for_space", queue, err)
 		}
 		if free != nil && *free >= int64(len(payloads)) {

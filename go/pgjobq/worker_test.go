@@ -377,3 +377,24 @@ func TestWorkerLearnsCancelMissedWhileDisconnected(t *testing.T) {
 		return err == nil && info.State == pgjobq.StateCancelled
 	}, 10*time.Second, time.Millisecond)
 }
+
+// TestClientTicksSchedules: the client ticks every second by default, so a job scheduled with
+// schedule_send every second reaches a worker with nothing else driving the schedules.
+func TestClientTicksSchedules(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	ctx := testContext(t)
+	got := make(chan string, 10)
+	runWorker(t, pgjobq.NewWorker(b.client, "q", func(ctx context.Context, job *pgjobq.Job[string]) error {
+		got <- job.Payload
+		return nil
+	}, nil))
+	_, err := pgjobq.ScheduleSend(ctx, b.db.Pool, "heartbeat", "1 seconds", "q", "beat", nil)
+	require.NoError(t, err)
+	select {
+	case p := <-got:
+		require.Equal(t, "beat", p)
+	case <-ctx.Done():
+		t.Fatal("no scheduled job arrived")
+	}
+}

@@ -58,6 +58,13 @@ SELECT pgjobq.wait_for_space('q_bound_later');
 SELECT pgjobq.maintain();
 SELECT pgjobq.wait_for_space('q_bound_later');
 
+-- wait_for_space for a send of several jobs: fewer free places than that marks the queue; more
+-- than max_size could never fit.
+UPDATE pgjobq.queue SET senders_waiting = false WHERE name = 'q_bound';
+SELECT pgjobq.wait_for_space('q_bound', 2) AS free;
+SELECT senders_waiting AS marked FROM pgjobq.queue WHERE name = 'q_bound';
+SELECT pg_temp.try($$SELECT pgjobq.wait_for_space('q_bound', 1000)$$);
+SELECT pg_temp.try($$SELECT pgjobq.wait_for_space('q_bound', 0)$$);
 SELECT pg_temp.try($$SELECT pgjobq.wait_for_space('nope')$$);
 SELECT pgjobq.drop_queue('q_bound', force => true);
 SELECT pgjobq.drop_queue('q_bound_later', force => true);
