@@ -303,6 +303,10 @@ BEGIN
            SET state = CASE WHEN j.run_at > t THEN 'scheduled' ELSE 'available' END::pgjobq.job_state
           FROM heads AS h
          WHERE j.id = h.id AND j.state = 'blocked'
+           -- a redriven job has a lower id than the job of its key that runs now: it waits
+           AND NOT EXISTS (SELECT FROM pgjobq.job AS o
+                            WHERE o.queue_id = j.queue_id AND o.ordering_key = j.ordering_key
+                              AND o.state <> 'blocked')
         RETURNING j.queue_id, j.state
     )
     SELECT array_agg(f.queue_id) FILTER (WHERE f.state = 'available') INTO woken FROM freed AS f;

@@ -274,6 +274,11 @@ BEGIN
     PERFORM pg_advisory_xact_lock_shared(pgjobq._lock_key(), q.queue_id);
     IF send_batch.depends_on IS NOT NULL OR send_batch.chain OR send_batch.ordering_keys IS NOT NULL
        OR send_batch.unique_keys IS NOT NULL THEN
+        -- Read after the lock, with a new snapshot: a drop that went first is seen.
+        IF NOT EXISTS (SELECT FROM pgjobq.queue AS qq WHERE qq.queue_id = q.queue_id) THEN
+            RAISE EXCEPTION 'queue "%" does not exist', q.name USING ERRCODE = 'PJ001',
+                DETAIL = 'It was dropped while the send ran.';
+        END IF;
         RETURN QUERY SELECT pgjobq._send_workflow(q, t, due, send_batch.payloads,
             send_batch.attributes, send_batch.priority, coalesce(send_batch.notify_completion, false),
             send_batch.depends_on, send_batch.chain, send_batch.ordering_keys,

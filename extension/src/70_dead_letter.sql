@@ -35,30 +35,20 @@ CREATE FUNCTION pgjobq.redrive(queue text, ids bigint[] DEFAULT NULL) RETURNS bi
 LANGUAGE plpgsql VOLATILE
 AS $$
 DECLARE
-    q    pgjobq.queue := pgjobq._queue(redrive.queue);
-    t    timestamptz := pgjobq.now();
-    n    bigint;
-    keys text[];
+    q     pgjobq.queue := pgjobq._queue(redrive.queue);
+    t     timestamptz := pgjobq.now();
+    moved bigint[];
+    keys  text[];
 BEGIN
     PERFORM pg_advisory_xact_lock_shared(pgjobq._lock_key(), q.queue_id);  -- as send_batch
     SELECT array_agg(d.ordering_key) INTO keys FROM pgjobq.dead_letter AS d
      WHERE d.queue_id = q.queue_id AND (redrive.ids IS NULL OR d.id = ANY (redrive.ids))
        AND d.ordering_key IS NOT NULL;
     PERFORM pgjobq._lock_keys(array_fill(q.queue_id, ARRAY[coalesce(cardinality(keys), 0)]), keys);
-    PERFORM pgjobq._take_space(q, (SELECT count(*) FROM pgjobq.dead_letter AS d
-                                    WHERE d.queue_id = q.queue_id
-                                      AND (redrive.ids IS NULL OR d.id = ANY (redrive.ids))));
-    WITH back AS (
-        DELETE FROM pgjobq.dead_letter AS d
-         WHERE d.queue_id = q.queue_id AND (redrive.ids IS NULL OR d.id = ANY (redrive.ids))
-           AND NOT EXISTS (SELECT FROM pgjobq.job AS j
-                            WHERE j.queue_id = d.queue_id AND j.unique_key = d.unique_key)
-           AND NOT EXISTS (SELECT FROM pgjobq.dead_letter AS e  -- one per key: the oldest
-                            WHERE e.queue_id = d.queue_id AND e.unique_key = d.unique_key
-                              AND e.id < d.id
-                              AND (redrive.ids IS NULL OR e.id = ANY (redrive.ids)))
-        RETURNING d.*
-    ), ins AS (
+    -- Copy first, skipping any job a conflict forbids (a live job holds its unique key, or a
+    -- concurrent redrive moved it already: ON CONFLICT waits for that one and then skips), then
+    -- delete exactly what was copied: a job is never in both tables, never in neither.
+    WITH ins AS (
         INSERT INTO pgjobq.job (id, run_at, created_at, queue_id, priority, notify_completion,
                                 state, payload, attributes, errors, ordering_key, unique_key)
         SELECT b.id, t, b.created_at, b.queue_id, b.priority, b.notify_completion,
@@ -68,21 +58,25 @@ BEGIN
                       OR b.id > min(b.id) OVER (PARTITION BY b.ordering_key) THEN 'blocked'
                     ELSE 'available' END::pgjobq.job_state,
                b.payload, b.attributes, b.errors, b.ordering_key, b.unique_key
-          FROM back AS b
-        RETURNING 1
+          FROM pgjobq.dead_letter AS b
+         WHERE b.queue_id = q.queue_id AND (redrive.ids IS NULL OR b.id = ANY (redrive.ids))
+           AND NOT EXISTS (SELECT FROM pgjobq.dead_letter AS e  -- one per unique key: the oldest
+                            WHERE e.queue_id = b.queue_id AND e.unique_key = b.unique_key
+                              AND e.id < b.id
+                              AND (redrive.ids IS NULL OR e.id = ANY (redrive.ids)))
+         ORDER BY b.id
+        ON CONFLICT DO NOTHING
+        RETURNING pgjobq.job.id
     )
-    SELECT count(*) INTO n FROM ins;
-    IF q.max_size IS NOT NULL THEN  -- places taken for jobs that stayed dead
-        UPDATE pgjobq.queue_size AS s
-           SET sent = s.sent - ((SELECT count(*) FROM pgjobq.dead_letter AS d
-                                  WHERE d.queue_id = q.queue_id
-                                    AND (redrive.ids IS NULL OR d.id = ANY (redrive.ids))))
-         WHERE s.queue_id = q.queue_id AND s.shard = 0;
+    SELECT array_agg(i.id) INTO moved FROM ins AS i;
+    IF moved IS NULL THEN
+        RETURN 0;
     END IF;
-    IF n > 0 THEN
-        PERFORM pgjobq._wake(q);
-    END IF;
-    RETURN n;
+    DELETE FROM pgjobq.dead_letter AS d WHERE d.id = ANY (moved);
+    -- Places for what moved (PJ003 undoes the whole redrive).
+    PERFORM pgjobq._take_space(q, cardinality(moved));
+    PERFORM pgjobq._wake(q);
+    RETURN cardinality(moved);
 END
 $$;
 

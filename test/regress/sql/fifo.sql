@@ -245,6 +245,19 @@ SELECT pg_temp.try($$SELECT pgjobq.send('q_fifo', '{}', depends_on => ARRAY[1]::
 SELECT pg_temp.send('q_fifo', 'long', repeat('k', 255));
 SELECT pg_temp.wave('q_fifo') AS wave;
 
+-- A redriven job has a lower id than the job of its key that runs now; a later job of the key
+-- cancelled meanwhile must not let the redriven one run beside it (found in review).
+SELECT pg_temp.send('q_fifo_dl', 'rD', 'r');
+SELECT pg_temp.take('q_fifo_dl'), pg_temp.fail('rD');
+SELECT pg_temp.send('q_fifo_dl', 'rH', 'r'), pg_temp.send('q_fifo_dl', 'rJ', 'r');
+SELECT pg_temp.take('q_fifo_dl');
+SELECT pgjobq.redrive('q_fifo_dl', ARRAY[pg_temp.id_of('rD')]);
+SELECT pgjobq.cancel(pg_temp.id_of('rJ'));
+SELECT * FROM pg_temp.jobs('rD', 'rH', 'rJ');
+SELECT pg_temp.take('q_fifo_dl') AS while_rh_runs;
+SELECT pg_temp.ack('rH');
+SELECT pg_temp.wave('q_fifo_dl') AS after_rh;
+
 SELECT count(*) AS live FROM pgjobq.job
  WHERE queue_id IN (SELECT queue_id FROM pgjobq.queue WHERE name IN ('q_fifo', 'q_fifo_dl', 'q_fifo_two'));
 SELECT pgjobq.drop_queue('q_fifo', force => true);
