@@ -330,6 +330,21 @@ DECLARE
     reasons  text[];
     woken    integer[];
 BEGIN
+    IF why IS NOT NULL THEN
+        -- A cascade: lock every job it may touch, all at once and in id order, before the first
+        -- level. Locking level by level let two cascades over crossing graphs deadlock. No job
+        -- gains children meanwhile: a sender of a child holds its parent KEY SHARE.
+        PERFORM 1 FROM pgjobq.job AS j
+         WHERE j.id IN (WITH RECURSIVE below (id) AS (
+                            SELECT e.child_id FROM pgjobq.job_dependency AS e
+                             WHERE e.parent_id = ANY (ids)
+                            UNION
+                            SELECT e.child_id FROM pgjobq.job_dependency AS e
+                              JOIN below AS b ON e.parent_id = b.id
+                             WHERE e.cancel_child)
+                        SELECT b.id FROM below AS b)
+         ORDER BY j.id FOR UPDATE;
+    END IF;
     WHILE cardinality(ids) > 0 LOOP
         WITH gone AS (
             DELETE FROM pgjobq.job_dependency AS d WHERE d.parent_id = ANY (ids)
