@@ -87,8 +87,10 @@ DECLARE
     waiting  boolean;
     woken    boolean := false;
 BEGIN
-    -- Keys before any row lock (see _lock_keys).
+    -- Keys before any row lock (see _lock_keys). Then the places of the jobs that are certain
+    -- to be made, in one go; a job with a unique key takes its place only if it is made.
     PERFORM pgjobq._lock_keys(array_fill(q.queue_id, ARRAY[n]), ordering_keys);
+    PERFORM pgjobq._take_space(q, n - coalesce(cardinality(array_remove(unique_keys, NULL)), 0));
     FOR i IN 1 .. n LOOP
         parents := ARRAY(SELECT DISTINCT CASE WHEN e::numeric < 0 THEN ids[(-e::numeric)::integer] ELSE e::numeric::bigint END
                            FROM jsonb_array_elements_text(depends_on[i]) AS e);
@@ -137,7 +139,9 @@ BEGIN
                     EXIT;
                 END IF;
             END IF;
-            PERFORM pgjobq._take_space(q, 1);
+            IF unique_keys[i] IS NOT NULL THEN
+                PERFORM pgjobq._take_space(q, 1);
+            END IF;
             INSERT INTO pgjobq.job (run_at, created_at, queue_id, priority, notify_completion,
                                     state, payload, attributes, blockers, ordering_key, unique_key)
             VALUES (due, t, q.queue_id, priority, notify_completion, new_state, payloads[i],
@@ -146,8 +150,8 @@ BEGIN
             ON CONFLICT (queue_id, unique_key) WHERE unique_key IS NOT NULL DO NOTHING
             RETURNING pgjobq.job.id INTO new_id;
             EXIT WHEN new_id IS NOT NULL;
-            -- A concurrent sender took the key first (and committed): give the place back and
-            -- look again, with a new snapshot that sees its job.
+            -- A concurrent sender took the unique key first (and committed): give the place back
+            -- and look again, with a new snapshot that sees its job.
             IF q.max_size IS NOT NULL THEN
                 UPDATE pgjobq.queue_size AS s SET sent = s.sent - 1
                  WHERE s.queue_id = q.queue_id AND s.shard = 0;
@@ -211,6 +215,10 @@ DECLARE
     bad  integer;
     bad_p jsonb;
     bad_a jsonb;
+    -- A NULL chain goes the workflow way, where _check_workflow rejects it.
+    workflow boolean := send_batch.depends_on IS NOT NULL OR send_batch.ordering_keys IS NOT NULL
+                        OR send_batch.unique_keys IS NOT NULL
+                        OR send_batch.chain IS DISTINCT FROM false;
 BEGIN
     IF n IS NULL THEN
         RAISE EXCEPTION 'payloads must not be NULL' USING ERRCODE = '22004';
@@ -264,16 +272,17 @@ BEGIN
         END IF;
     END IF;
 
-    PERFORM pgjobq._check_workflow(n, send_batch.depends_on, send_batch.chain,
-                                   send_batch.ordering_keys, send_batch.unique_keys);
+    IF workflow THEN
+        PERFORM pgjobq._check_workflow(n, send_batch.depends_on, send_batch.chain,
+                                       send_batch.ordering_keys, send_batch.unique_keys);
+    END IF;
 
     due := coalesce(send_batch.run_at, t + send_batch.delay, t);
     -- Shared with other senders, exclusive with drop_queue: a job never lands in a dropped
     -- queue. The insert below runs after the lock with a new snapshot and joins the queue row,
     -- so a queue dropped meanwhile inserts nothing.
     PERFORM pg_advisory_xact_lock_shared(pgjobq._lock_key(), q.queue_id);
-    IF send_batch.depends_on IS NOT NULL OR send_batch.chain OR send_batch.ordering_keys IS NOT NULL
-       OR send_batch.unique_keys IS NOT NULL THEN
+    IF workflow THEN
         -- Read after the lock, with a new snapshot: a drop that went first is seen.
         IF NOT EXISTS (SELECT FROM pgjobq.queue AS qq WHERE qq.queue_id = q.queue_id) THEN
             RAISE EXCEPTION 'queue "%" does not exist', q.name USING ERRCODE = 'PJ001',
