@@ -6,10 +6,10 @@
 -- with SET pgjobq.now = '...'. Every lease and schedule decision uses it.
 CREATE FUNCTION pgjobq.now() RETURNS timestamptz
 LANGUAGE sql STABLE PARALLEL SAFE
-AS $$
+BEGIN ATOMIC
     SELECT coalesce(nullif(current_setting('pgjobq.now', true), '')::timestamptz,
-                    transaction_timestamp())
-$$;
+                    transaction_timestamp());
+END;
 
 -- _queue returns the queue named queue, or raises PJ001.
 CREATE FUNCTION pgjobq._queue(queue text) RETURNS pgjobq.queue
@@ -33,7 +33,7 @@ $$;
 -- _lock_key is the first half of the advisory lock keys pgjobq takes (the second is a queue_id).
 CREATE FUNCTION pgjobq._lock_key() RETURNS integer
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-AS $$ SELECT 1886020209 $$;  -- "pjbq" in ASCII
+BEGIN ATOMIC SELECT 1886020209; END;  -- "pjbq" in ASCII
 
 -- _check_queue validates a queue row's name and settings and raises 22023 on the first bad one.
 CREATE FUNCTION pgjobq._check_queue(q pgjobq.queue) RETURNS void
@@ -121,21 +121,21 @@ $$;
 CREATE FUNCTION pgjobq._attempt_entry(attempt integer, outcome text, error text, at timestamptz)
 RETURNS jsonb
 LANGUAGE sql IMMUTABLE
-AS $$
+BEGIN ATOMIC
     SELECT jsonb_build_object('attempt', attempt, 'outcome', outcome, 'at', at,
-                              'error', left(error, 8192))
-$$;
+                              'error', left(error, 8192));
+END;
 
 -- _backoff is the delay before retry number attempt+1: backoff_base * 2^(attempt-1), capped at
 -- backoff_max, then shortened by a random fraction of up to backoff_jitter.
 CREATE FUNCTION pgjobq._backoff(q pgjobq.queue, attempt integer) RETURNS interval
 LANGUAGE sql VOLATILE
-AS $$
+BEGIN ATOMIC
     SELECT make_interval(secs =>
         least(extract(epoch FROM q.backoff_max),
               extract(epoch FROM q.backoff_base) * 2 ^ least(greatest(attempt - 1, 0), 60))
-        * (1 - q.backoff_jitter * random()))
-$$;
+        * (1 - q.backoff_jitter * random()));
+END;
 
 -- _wake sends the wake-up NOTIFY for queue q if some receiver found it empty since the last
 -- wake-up, and clears that mark. A send pays for a NOTIFY (which takes a cluster-wide lock at

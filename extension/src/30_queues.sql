@@ -121,7 +121,7 @@ RETURNS TABLE (queue text, lease_duration interval, max_attempts integer,
                scheduled bigint, available bigint, leased bigint, retrying bigint, dead bigint,
                created_at timestamptz, blocked bigint, paused boolean)
 LANGUAGE sql STABLE
-AS $$
+BEGIN ATOMIC
     SELECT q.name, q.lease_duration, q.max_attempts, q.backoff_base, q.backoff_max,
            q.backoff_jitter, q.retention, q.dead_letter_retention, q.max_size,
            coalesce(c.scheduled, 0), coalesce(c.available, 0), coalesce(c.leased, 0),
@@ -139,8 +139,8 @@ AS $$
                  count(*) FILTER (WHERE j.state = 'blocked') AS blocked
             FROM pgjobq.job AS j WHERE j.queue_id = q.queue_id
       ) AS c ON true
-     ORDER BY q.name
-$$;
+     ORDER BY q.name;
+END;
 
 -- pause_queue stops a queue from delivering: receive returns nothing and next_due NULL, while
 -- sends, acks and everything else go on. Leases already taken run to their end.

@@ -337,15 +337,15 @@ CREATE FUNCTION pgjobq.send(
     ignore_parent_failure boolean     DEFAULT false
 ) RETURNS bigint
 LANGUAGE sql VOLATILE
-AS $$
+BEGIN ATOMIC
     SELECT pgjobq.send_batch(queue, ARRAY[payload], ARRAY[coalesce(attributes, '{}')], delay,
                              run_at, priority, notify_completion,
                              CASE WHEN depends_on IS NOT NULL THEN ARRAY[to_jsonb(depends_on)] END,
                              false,
                              CASE WHEN ordering_key IS NOT NULL THEN ARRAY[ordering_key] END,
                              CASE WHEN unique_key IS NOT NULL THEN ARRAY[unique_key] END,
-                             ignore_parent_failure)
-$$;
+                             ignore_parent_failure);
+END;
 
 COMMENT ON FUNCTION pgjobq.send(text, jsonb, jsonb, interval, timestamptz, integer, boolean, bigint[], text, text, boolean) IS 'Send one job; returns its id';
 COMMENT ON FUNCTION pgjobq.send_batch(text, jsonb[], jsonb[], interval, timestamptz, integer, boolean, jsonb[], boolean, text[], text[], boolean) IS 'Send many jobs in one statement; returns their ids in order';

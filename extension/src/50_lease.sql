@@ -233,10 +233,10 @@ $$;
 CREATE FUNCTION pgjobq.extend(id bigint, lease_token uuid, lease_duration interval DEFAULT NULL)
 RETURNS timestamptz
 LANGUAGE sql VOLATILE
-AS $$
+BEGIN ATOMIC
     SELECT e.lease_expires_at
-      FROM pgjobq.extend_many(ARRAY[id], ARRAY[lease_token], lease_duration) AS e
-$$;
+      FROM pgjobq.extend_many(ARRAY[id], ARRAY[lease_token], lease_duration) AS e;
+END;
 
 -- release gives a leased job back without charging the attempt: it is available again at once,
 -- as if never delivered (a worker shutting down before it started the job); if a cancel was

@@ -97,9 +97,9 @@ $$;
 CREATE FUNCTION pgjobq.cancel_many(job_ids bigint[], reason text DEFAULT NULL)
 RETURNS TABLE (id bigint, outcome text)
 LANGUAGE sql VOLATILE
-AS $$
-    SELECT c.id, c.outcome FROM pgjobq._cancel(job_ids, reason) AS c
-$$;
+BEGIN ATOMIC
+    SELECT c.id, c.outcome FROM pgjobq._cancel(job_ids, reason) AS c;
+END;
 
 -- cancel_matching cancels the live jobs of queue whose attributes contain filter (a JSON
 -- object; '{}' matches every live job) and returns each with what happened. At most 10000 per

@@ -108,12 +108,12 @@ SELECT pg_catalog.pg_extension_config_dump('pgjobq.cron_job_run_details_runid_se
 -- _cron_hint is the syntax every schedule error points to.
 CREATE FUNCTION pgjobq._cron_hint() RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-AS $$
+BEGIN ATOMIC
     SELECT 'A schedule is five fields "minute hour day-of-month month day-of-week" (e.g. "5 4 * * *"; '
         || 'lists 1,2, ranges 1-5, steps */10 or 0-30/10, names jan-dec and sun-sat, 7 = Sunday, '
         || '$ = last day of the month), a shorthand (@yearly, @annually, @monthly, @weekly, @daily, '
-        || '@midnight, @hourly) or an interval "[1-59] seconds". Times are UTC.'
-$$;
+        || '@midnight, @hourly) or an interval "[1-59] seconds". Times are UTC.';
+END;
 
 -- _cron_value parses one value of field what (a number, or a name when names is given, whose
 -- first entry is worth lo) and checks it is within lo..hi.
@@ -408,13 +408,13 @@ $$;
 -- NULL otherwise.
 CREATE FUNCTION pgjobq._cron_runner() RETURNS regrole
 LANGUAGE sql STABLE
-AS $$
+BEGIN ATOMIC
     SELECT r.oid::regrole
       FROM pg_catalog.pg_roles AS r
      WHERE r.rolname = current_user AND current_user = session_user
        AND r.oid = (SELECT a.usesysid FROM pg_catalog.pg_stat_activity AS a
-                     WHERE a.pid = pg_catalog.pg_backend_pid())
-$$;
+                     WHERE a.pid = pg_catalog.pg_backend_pid());
+END;
 
 -- _cron_job returns schedule job_id locked for update, or raises PJ006.
 CREATE FUNCTION pgjobq._cron_job(job_id bigint) RETURNS pgjobq.cron_job
@@ -473,9 +473,9 @@ $$;
 -- it has none. Raises 22023 for a bad schedule.
 CREATE FUNCTION pgjobq.cron_next(schedule text, after timestamptz) RETURNS timestamptz
 LANGUAGE sql IMMUTABLE
-AS $$
-    SELECT pgjobq._cron_next(pgjobq.parse_schedule(schedule), after)
-$$;
+BEGIN ATOMIC
+    SELECT pgjobq._cron_next(pgjobq.parse_schedule(schedule), after);
+END;
 
 -- schedule creates a schedule named job_name that runs the SQL command at each occurrence of
 -- schedule, owned by the current role, and returns its id. If the role already has a schedule
@@ -653,12 +653,12 @@ RETURNS TABLE (jobid bigint, jobname text, schedule text, command text, queue te
                attributes jsonb, priority integer, username text, active boolean,
                next_run_at timestamptz, last_due_at timestamptz, created_at timestamptz)
 LANGUAGE sql STABLE
-AS $$
+BEGIN ATOMIC
     SELECT c.jobid, c.jobname, c.schedule, c.command, c.queue, c.payload, c.attributes, c.priority,
            c.username::text, c.active, c.next_run_at, c.last_due_at, c.created_at
       FROM pgjobq.cron_job AS c
-     ORDER BY c.jobid
-$$;
+     ORDER BY c.jobid;
+END;
 
 -- tick fires every due occurrence of the schedules this session may run and returns how many
 -- runs it fired. Call it every second. Each run is one row in cron_job_run_details; a failing

@@ -3,17 +3,29 @@
 -- search_path
 ------------------------------------------------------------------------------------------------
 
--- Every function runs with search_path = pg_catalog, pg_temp. Names of pgjobq's own objects are
--- qualified, but operators (= on job_state, @> on jsonb) are looked up through the path: without
--- this, a role that can create objects in a schema on the caller's path could slip in an operator
--- that runs with the caller's rights.
+-- Every PL/pgSQL function runs with search_path = pg_catalog, pg_temp. Names of pgjobq's own
+-- objects are qualified, but operators (= on job_state, @> on jsonb) are looked up through the
+-- path: without this, a role that can create objects in a schema on the caller's path could slip
+-- in an operator that runs with the caller's rights. SQL functions have SQL-standard bodies
+-- (BEGIN ATOMIC), whose names PostgreSQL resolves once, here, so they need no pinned path, and a
+-- function without SET can be inlined into its caller instead of being planned on every call.
+--
+-- Plans: the job table of a busy queue holds few live rows and many dead ones until vacuum. Its
+-- statistics (an empty queue after VACUUM has no pages) would make the planner pick sequential
+-- scans, which then read every dead row, twice per job, until the next autovacuum; so the
+-- functions never scan a table sequentially where an index serves. Their statements keep one
+-- generic plan per session instead of planning again on every call (the plans do not depend on
+-- the values: every lookup goes through an index).
 DO $$
 DECLARE
     f regprocedure;
 BEGIN
     FOR f IN SELECT p.oid FROM pg_catalog.pg_proc AS p
-              WHERE p.pronamespace = 'pgjobq'::regnamespace LOOP
-        EXECUTE pg_catalog.format('ALTER FUNCTION %s SET search_path = pg_catalog, pg_temp', f);
+              WHERE p.pronamespace = 'pgjobq'::regnamespace
+                AND p.prolang = (SELECT l.oid FROM pg_catalog.pg_language AS l
+                                  WHERE l.lanname = 'plpgsql') LOOP
+        EXECUTE pg_catalog.format('ALTER FUNCTION %s SET search_path = pg_catalog, pg_temp '
+                                  'SET enable_seqscan = off SET plan_cache_mode = force_generic_plan', f);
     END LOOP;
 END
 $$;

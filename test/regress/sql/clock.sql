@@ -43,15 +43,20 @@ RESET pgjobq.now;
 SELECT p.oid::regprocedure AS reads_the_clock
   FROM pg_proc AS p JOIN pg_namespace AS n ON n.oid = p.pronamespace
  WHERE n.nspname = 'pgjobq' AND p.oid <> 'pgjobq.now()'::regprocedure
-   AND (regexp_replace(p.prosrc, 'pgjobq\.now\s*\(\s*\)', '', 'gi')
+   AND (regexp_replace(coalesce(pg_get_function_sqlbody(p.oid), p.prosrc), 'pgjobq\.now\s*\(\s*\)', '', 'gi')
           ~* '(\mnow\s*\(|clock_timestamp|statement_timestamp|transaction_timestamp|timeofday|\mcurrent_timestamp\M|\mlocaltimestamp\M|\mcurrent_date\M|\mcurrent_time\M|\mlocaltime\M)'
-        OR p.prosrc ~* '''\s*(now|today|tomorrow|yesterday)\s*''');
+        OR coalesce(pg_get_function_sqlbody(p.oid), p.prosrc) ~* '''\s*(now|today|tomorrow|yesterday)\s*''');
 -- pgjobq.now itself reads transaction time only (not the wall clock).
-SELECT prosrc ~* 'transaction_timestamp\(\)' AS transaction_time,
-       prosrc !~* '(clock_timestamp|statement_timestamp|timeofday)' AS no_wall_clock,
+SELECT coalesce(pg_get_function_sqlbody(oid), prosrc) ~* 'transaction_timestamp\(\)' AS transaction_time,
+       coalesce(pg_get_function_sqlbody(oid), prosrc) !~* '(clock_timestamp|statement_timestamp|timeofday)' AS no_wall_clock,
        provolatile AS volatility
   FROM pg_proc WHERE oid = 'pgjobq.now()'::regprocedure;
 -- The check would catch a function that read the clock (this one is in pg_temp, not pgjobq).
 CREATE FUNCTION pg_temp.sneaky() RETURNS timestamptz LANGUAGE sql AS $$ SELECT NOW () $$;
-SELECT regexp_replace(p.prosrc, 'pgjobq\.now\s*\(\s*\)', '', 'gi') ~* '\mnow\s*\(' AS caught
+SELECT regexp_replace(coalesce(pg_get_function_sqlbody(p.oid), p.prosrc), 'pgjobq\.now\s*\(\s*\)', '', 'gi') ~* '\mnow\s*\(' AS caught
   FROM pg_proc AS p WHERE p.oid = 'pg_temp.sneaky()'::regprocedure;
+-- ... also in an SQL-standard body (its source text is not kept: the checks read the stored body).
+CREATE FUNCTION pg_temp.sneaky_atomic() RETURNS timestamptz LANGUAGE sql
+BEGIN ATOMIC SELECT clock_timestamp(); END;
+SELECT coalesce(pg_get_function_sqlbody(p.oid), p.prosrc) ~* 'clock_timestamp' AS caught
+  FROM pg_proc AS p WHERE p.oid = 'pg_temp.sneaky_atomic()'::regprocedure;

@@ -18,7 +18,8 @@ SELECT bool_and(NOT prosecdef) AS all_invoker FROM pg_proc WHERE pronamespace = 
 SELECT p.oid::regprocedure AS dynamic_sql
   FROM pg_proc AS p
  WHERE p.pronamespace = 'pgjobq'::regnamespace
-   AND (p.prosrc ~* '\mexecute\M' OR p.prosrc ~ '%L' OR p.prosrc ~* '\mquote_(literal|nullable)\M');
+   AND coalesce(pg_get_function_sqlbody(p.oid), p.prosrc)
+       ~* '(\mexecute\M|%L|\mquote_(literal|nullable)\M)';
 -- Every function is in a language that cannot reach outside the database.
 SELECT DISTINCT l.lanname
   FROM pg_proc AS p JOIN pg_language AS l ON l.oid = p.prolang
@@ -37,8 +38,16 @@ SELECT c.relname AS not_dumped
   FROM pg_class AS c
  WHERE c.relnamespace = 'pgjobq'::regnamespace AND c.relkind IN ('r', 'S')
    AND c.oid <> ALL ((SELECT e.extconfig FROM pg_extension AS e WHERE e.extname = 'pgjobq')::oid[]);
--- Every function pins search_path, so no operator on the caller's path can stand in (expect none).
+-- Every PL/pgSQL function pins search_path, so no operator on the caller's path can stand in, and
+-- every SQL function has an SQL-standard body, resolved when it was created (expect none).
 SELECT p.oid::regprocedure AS unpinned
-  FROM pg_proc AS p
+  FROM pg_proc AS p JOIN pg_language AS l ON l.oid = p.prolang
  WHERE p.pronamespace = 'pgjobq'::regnamespace
-   AND NOT coalesce('search_path=pg_catalog, pg_temp' = ANY (p.proconfig), false);
+   AND CASE l.lanname
+       WHEN 'plpgsql' THEN NOT coalesce('search_path=pg_catalog, pg_temp' = ANY (p.proconfig), false)
+       WHEN 'sql' THEN p.prosqlbody IS NULL
+       ELSE true END;
+-- SQL functions carry no SET, so the planner can inline them (expect none).
+SELECT p.oid::regprocedure AS not_inlinable
+  FROM pg_proc AS p JOIN pg_language AS l ON l.oid = p.prolang
+ WHERE p.pronamespace = 'pgjobq'::regnamespace AND l.lanname = 'sql' AND p.proconfig IS NOT NULL;
