@@ -500,6 +500,23 @@ BEGIN
 END
 $$;
 
+-- _final_errors is the attempt history a leased job is archived with: as it was when it
+-- completed; when it was cancelled while it ran, with note (a failure's error) if given and the
+-- cancellation last.
+CREATE FUNCTION pgjobq._final_errors(errors jsonb, attempts integer, final pgjobq.job_state,
+                                     note text, cancel_reason text, t timestamptz)
+RETURNS jsonb
+LANGUAGE sql IMMUTABLE
+BEGIN ATOMIC
+    SELECT CASE WHEN final = 'completed' THEN errors
+                ELSE errors
+                     || CASE WHEN note IS NOT NULL
+                             THEN pgjobq._attempt_entry(attempts, 'failed', note, t)
+                             ELSE '[]' END
+                     || pgjobq._attempt_entry(attempts, 'cancelled', cancel_reason, t)
+           END;
+END;
+
 -- _archive moves leased jobs ids (their ordering keys locked) to the archive: completed with
 -- their results, or cancelled if a cancel was requested while they ran (with note, a failure's
 -- error, kept in their history). When lease_tokens is given, a job moves only if its token
@@ -524,7 +541,8 @@ BEGIN
          ORDER BY u.id, u.n
     ), gone AS (
         DELETE FROM pgjobq.job AS j USING input AS i
-         WHERE j.id = i.id AND (i.token IS NULL OR j.lease_token = i.token)
+         WHERE j.id = ANY (ids)  -- an index condition, whatever join the planner picks
+           AND j.id = i.id AND (i.token IS NULL OR j.lease_token = i.token)
         RETURNING j.*, i.result,
                   CASE WHEN j.cancel_requested_at IS NULL THEN 'completed'
                        ELSE 'cancelled' END::pgjobq.job_state AS final
@@ -533,13 +551,7 @@ BEGIN
                                         state, payload, attributes, result, errors)
         SELECT g.id, g.created_at, t, g.queue_id, g.attempts, g.priority, g.final,
                g.payload, g.attributes, g.result,
-               CASE WHEN g.final = 'completed' THEN g.errors
-                    ELSE g.errors
-                         || CASE WHEN note IS NOT NULL
-                                 THEN pgjobq._attempt_entry(g.attempts, 'failed', note, t)
-                                 ELSE '[]' END
-                         || pgjobq._attempt_entry(g.attempts, 'cancelled', g.cancel_reason, t)
-               END
+               pgjobq._final_errors(g.errors, g.attempts, g.final, note, g.cancel_reason, t)
           FROM gone AS g
     )
     SELECT array_agg(g.id), array_agg(g.final), array_agg(g.notify_completion),
@@ -552,8 +564,8 @@ $$;
 
 -- _promote makes due delayed or retrying jobs of queue q available and reclaims expired
 -- leases: a job whose lease expired is available again, dead if that was its last attempt, or
--- cancelled if a cancel was requested. Both are index range probes that find nothing when
--- nothing is due.
+-- cancelled if a cancel was requested. Every receive calls it, so it first looks, with one
+-- statement of two index probes and no lock, whether anything is due at all.
 CREATE FUNCTION pgjobq._promote(q pgjobq.queue, t timestamptz) RETURNS void
 LANGUAGE plpgsql VOLATILE
 AS $$
@@ -561,14 +573,27 @@ DECLARE
     exhausted bigint[];
     cancelled bigint[];
     keys      text[];
+    any_due     boolean;
+    any_expired boolean;
 BEGIN
+    SELECT EXISTS (SELECT FROM pgjobq.job AS d
+                    WHERE d.queue_id = q.queue_id AND d.state IN ('scheduled', 'retrying')
+                      AND d.run_at <= t),
+           EXISTS (SELECT FROM pgjobq.job AS d
+                    WHERE d.queue_id = q.queue_id AND d.state = 'leased' AND d.lease_expires_at <= t)
+      INTO any_due, any_expired;
     -- = ANY (ARRAY(...)) keeps the plan on the primary key whatever the row estimate.
-    UPDATE pgjobq.job AS j SET state = 'available'
-     WHERE j.id = ANY (ARRAY(SELECT d.id FROM pgjobq.job AS d
-                              WHERE d.queue_id = q.queue_id AND d.state IN ('scheduled', 'retrying')
-                                AND d.run_at <= t
-                              ORDER BY d.run_at LIMIT 1000
-                                FOR UPDATE SKIP LOCKED));
+    IF any_due THEN
+        UPDATE pgjobq.job AS j SET state = 'available'
+         WHERE j.id = ANY (ARRAY(SELECT d.id FROM pgjobq.job AS d
+                                  WHERE d.queue_id = q.queue_id
+                                    AND d.state IN ('scheduled', 'retrying') AND d.run_at <= t
+                                  ORDER BY d.run_at LIMIT 1000
+                                    FOR UPDATE SKIP LOCKED));
+    END IF;
+    IF NOT any_expired THEN
+        RETURN;
+    END IF;
 
     WITH expired AS (
         SELECT d.id, d.attempts, d.cancel_requested_at, d.ordering_key FROM pgjobq.job AS d

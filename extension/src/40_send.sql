@@ -177,6 +177,60 @@ BEGIN
 END
 $$;
 
+-- _payload_ok says whether a job's payload and attributes are acceptable; _check_payload raises
+-- the error for the i-th job of a send when they are not.
+CREATE FUNCTION pgjobq._payload_ok(payload jsonb, attributes jsonb) RETURNS boolean
+LANGUAGE sql IMMUTABLE
+BEGIN ATOMIC
+    SELECT payload IS NOT NULL AND payload <> 'null'::jsonb
+           AND (attributes IS NULL OR jsonb_typeof(attributes) = 'object')
+           AND pg_column_size(payload) <= 1048576
+           AND coalesce(pg_column_size(attributes) <= 65536, true);
+END;
+
+CREATE FUNCTION pgjobq._check_payload(i bigint, payload jsonb, attributes jsonb) RETURNS void
+LANGUAGE plpgsql IMMUTABLE
+AS $$
+BEGIN
+    IF payload IS NULL OR payload = 'null'::jsonb THEN
+        RAISE EXCEPTION 'payload % must not be NULL', i USING ERRCODE = '22004',
+            HINT = 'Send {} for a job without data.';
+    ELSIF jsonb_typeof(attributes) <> 'object' THEN
+        RAISE EXCEPTION 'attributes of job % must be a JSON object, got %', i,
+            jsonb_typeof(attributes) USING ERRCODE = '22023';
+    ELSIF pg_column_size(payload) > 1048576 THEN
+        RAISE EXCEPTION 'payload % is % bytes, the limit is 1 MiB', i,
+            pg_column_size(payload) USING ERRCODE = '54000',
+            HINT = 'Store large data elsewhere and send a reference.';
+    ELSIF pg_column_size(attributes) > 65536 THEN
+        RAISE EXCEPTION 'attributes of job % are % bytes, the limit is 64 KiB', i,
+            pg_column_size(attributes) USING ERRCODE = '54000';
+    END IF;
+END
+$$;
+
+-- _check_send validates the options every job of a send shares.
+CREATE FUNCTION pgjobq._check_send(delay interval, run_at timestamptz, priority integer)
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE
+AS $$
+BEGIN
+    IF delay IS NOT NULL AND run_at IS NOT NULL THEN
+        RAISE EXCEPTION 'give delay or run_at, not both' USING ERRCODE = '22023';
+    END IF;
+    IF NOT isfinite(run_at) THEN
+        RAISE EXCEPTION 'run_at must be a finite time, got %', run_at USING ERRCODE = '22023';
+    END IF;
+    IF delay < interval '0' THEN
+        RAISE EXCEPTION 'delay must not be negative, got %', delay USING ERRCODE = '22023';
+    END IF;
+    IF priority IS NULL OR priority NOT BETWEEN -32768 AND 32767 THEN
+        RAISE EXCEPTION 'priority must be between -32768 and 32767, got %',
+            coalesce(priority::text, 'NULL') USING ERRCODE = '22023';
+    END IF;
+END
+$$;
+
 -- send_batch sends one job per element of payloads to queue in one statement and returns their
 -- ids in the same order. attributes, when given, pairs element by element with payloads. All
 -- jobs share delay (or run_at), priority and notify_completion. The send joins the caller's
@@ -212,9 +266,6 @@ DECLARE
     t    timestamptz := pgjobq.now();
     due  timestamptz;
     n    integer := cardinality(send_batch.payloads);
-    bad  integer;
-    bad_p jsonb;
-    bad_a jsonb;
     -- A NULL chain goes the workflow way, where _check_workflow rejects it.
     workflow boolean := send_batch.depends_on IS NOT NULL OR send_batch.ordering_keys IS NOT NULL
                         OR send_batch.unique_keys IS NOT NULL
@@ -234,43 +285,11 @@ BEGIN
         RAISE EXCEPTION 'attributes must have one element per payload, got % for % payloads',
             cardinality(send_batch.attributes), n USING ERRCODE = '22023';
     END IF;
-    IF send_batch.delay IS NOT NULL AND send_batch.run_at IS NOT NULL THEN
-        RAISE EXCEPTION 'give delay or run_at, not both' USING ERRCODE = '22023';
-    END IF;
-    IF NOT isfinite(send_batch.run_at) THEN
-        RAISE EXCEPTION 'run_at must be a finite time, got %', send_batch.run_at USING ERRCODE = '22023';
-    END IF;
-    IF send_batch.delay < interval '0' THEN
-        RAISE EXCEPTION 'delay must not be negative, got %', send_batch.delay USING ERRCODE = '22023';
-    END IF;
-    IF send_batch.priority IS NULL OR send_batch.priority NOT BETWEEN -32768 AND 32767 THEN
-        RAISE EXCEPTION 'priority must be between -32768 and 32767, got %',
-            coalesce(send_batch.priority::text, 'NULL') USING ERRCODE = '22023';
-    END IF;
-
-    SELECT u.i, u.p, u.a INTO bad, bad_p, bad_a
-      FROM unnest(send_batch.payloads, send_batch.attributes) WITH ORDINALITY AS u(p, a, i)
-     WHERE u.p IS NULL OR u.p = 'null'::jsonb
-        OR (u.a IS NOT NULL AND jsonb_typeof(u.a) <> 'object')
-        OR pg_column_size(u.p) > 1048576 OR pg_column_size(u.a) > 65536
-     ORDER BY u.i
-     LIMIT 1;
-    IF bad IS NOT NULL THEN
-        IF bad_p IS NULL OR bad_p = 'null'::jsonb THEN
-            RAISE EXCEPTION 'payload % must not be NULL', bad USING ERRCODE = '22004',
-                HINT = 'Send {} for a job without data.';
-        ELSIF jsonb_typeof(bad_a) <> 'object' THEN
-            RAISE EXCEPTION 'attributes of job % must be a JSON object, got %', bad,
-                jsonb_typeof(bad_a) USING ERRCODE = '22023';
-        ELSIF pg_column_size(bad_p) > 1048576 THEN
-            RAISE EXCEPTION 'payload % is % bytes, the limit is 1 MiB', bad,
-                pg_column_size(bad_p) USING ERRCODE = '54000',
-                HINT = 'Store large data elsewhere and send a reference.';
-        ELSE
-            RAISE EXCEPTION 'attributes of job % are % bytes, the limit is 64 KiB', bad,
-                pg_column_size(bad_a) USING ERRCODE = '54000';
-        END IF;
-    END IF;
+    PERFORM pgjobq._check_send(send_batch.delay, send_batch.run_at, send_batch.priority);
+    PERFORM pgjobq._check_payload(u.i, u.p, u.a)
+       FROM unnest(send_batch.payloads, send_batch.attributes) WITH ORDINALITY AS u(p, a, i)
+      WHERE NOT pgjobq._payload_ok(u.p, u.a)
+      ORDER BY u.i LIMIT 1;
 
     IF workflow THEN
         PERFORM pgjobq._check_workflow(n, send_batch.depends_on, send_batch.chain,
@@ -322,7 +341,8 @@ END
 $$;
 
 -- send sends one job to queue and returns its id (with unique_key, maybe the id of the live job
--- that holds the key). depends_on lists parent job ids. See send_batch for the options.
+-- that holds the key). depends_on lists parent job ids. See send_batch for the options. A job
+-- without workflow options, the common case, takes the short way: three statements.
 CREATE FUNCTION pgjobq.send(
     queue                 text,
     payload               jsonb,
@@ -336,16 +356,56 @@ CREATE FUNCTION pgjobq.send(
     unique_key            text        DEFAULT NULL,
     ignore_parent_failure boolean     DEFAULT false
 ) RETURNS bigint
-LANGUAGE sql VOLATILE
-BEGIN ATOMIC
-    SELECT pgjobq.send_batch(queue, ARRAY[payload], ARRAY[coalesce(attributes, '{}')], delay,
-                             run_at, priority, notify_completion,
-                             CASE WHEN depends_on IS NOT NULL THEN ARRAY[to_jsonb(depends_on)] END,
-                             false,
-                             CASE WHEN ordering_key IS NOT NULL THEN ARRAY[ordering_key] END,
-                             CASE WHEN unique_key IS NOT NULL THEN ARRAY[unique_key] END,
-                             ignore_parent_failure);
-END;
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+    q       pgjobq.queue;
+    t       timestamptz := pgjobq.now();
+    due     timestamptz;
+    new_id  bigint;
+    waiting boolean;
+BEGIN
+    IF send.depends_on IS NOT NULL OR send.ordering_key IS NOT NULL OR send.unique_key IS NOT NULL
+       OR send.ignore_parent_failure IS DISTINCT FROM false THEN
+        RETURN (SELECT pgjobq.send_batch(send.queue, ARRAY[send.payload],
+                    ARRAY[coalesce(send.attributes, '{}')], send.delay, send.run_at, send.priority,
+                    send.notify_completion,
+                    CASE WHEN send.depends_on IS NOT NULL THEN ARRAY[to_jsonb(send.depends_on)] END,
+                    false,
+                    CASE WHEN send.ordering_key IS NOT NULL THEN ARRAY[send.ordering_key] END,
+                    CASE WHEN send.unique_key IS NOT NULL THEN ARRAY[send.unique_key] END,
+                    send.ignore_parent_failure));
+    END IF;
+    PERFORM pgjobq._check_send(send.delay, send.run_at, send.priority);
+    IF NOT pgjobq._payload_ok(send.payload, send.attributes) THEN
+        PERFORM pgjobq._check_payload(1, send.payload, send.attributes);
+    END IF;
+    q := pgjobq._queue(send.queue);
+    due := coalesce(send.run_at, t + send.delay, t);
+    -- As in send_batch: the drop lock, then the insert joins the queue row with a new snapshot.
+    PERFORM pg_advisory_xact_lock_shared(pgjobq._lock_key(), q.queue_id);
+    IF q.max_size IS NOT NULL THEN
+        PERFORM pgjobq._take_space(q, 1);
+    END IF;
+    INSERT INTO pgjobq.job (run_at, created_at, queue_id, priority, notify_completion, state,
+                            payload, attributes)
+    SELECT due, t, qq.queue_id, send.priority, coalesce(send.notify_completion, false),
+           CASE WHEN due > t THEN 'scheduled' ELSE 'available' END::pgjobq.job_state,
+           send.payload, coalesce(send.attributes, '{}')
+      FROM pgjobq.queue AS qq WHERE qq.queue_id = q.queue_id
+    RETURNING pgjobq.job.id, (SELECT w.receivers_waiting FROM pgjobq.queue AS w
+                               WHERE w.queue_id = q.queue_id)
+         INTO new_id, waiting;
+    IF new_id IS NULL THEN
+        RAISE EXCEPTION 'queue "%" does not exist', q.name USING ERRCODE = 'PJ001',
+            DETAIL = 'It was dropped while the send ran.';
+    END IF;
+    IF waiting AND due <= t THEN
+        PERFORM pgjobq._wake(q);
+    END IF;
+    RETURN new_id;
+END
+$$;
 
 COMMENT ON FUNCTION pgjobq.send(text, jsonb, jsonb, interval, timestamptz, integer, boolean, bigint[], text, text, boolean) IS 'Send one job; returns its id';
 COMMENT ON FUNCTION pgjobq.send_batch(text, jsonb[], jsonb[], interval, timestamptz, integer, boolean, jsonb[], boolean, text[], text[], boolean) IS 'Send many jobs in one statement; returns their ids in order';

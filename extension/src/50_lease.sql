@@ -117,12 +117,39 @@ CREATE FUNCTION pgjobq.ack(id bigint, lease_token uuid, result jsonb DEFAULT NUL
 RETURNS pgjobq.job_state
 LANGUAGE plpgsql VOLATILE
 AS $$
+DECLARE
+    t      timestamptz := pgjobq.now();
+    final  pgjobq.job_state;
+    qid    integer;
+    notify boolean;
 BEGIN
     IF ack.id IS NULL OR ack.lease_token IS NULL THEN
         PERFORM pgjobq._check_leases(ARRAY[ack.id], ARRAY[ack.lease_token]);  -- raises 22004
     END IF;
-    RETURN (SELECT c.state FROM pgjobq._complete(ARRAY[ack.id], ARRAY[ack.lease_token],
-                                                 ARRAY[ack.result]) AS c);
+    -- The short way, one statement, for a job without an ordering key (the one-job case of
+    -- _archive). A keyed job needs its key's lock before its row's, and a stale token finds
+    -- nothing: both go the general way.
+    WITH gone AS (
+        DELETE FROM pgjobq.job AS j
+         WHERE j.id = ack.id AND j.lease_token = ack.lease_token AND j.ordering_key IS NULL
+        RETURNING j.*, CASE WHEN j.cancel_requested_at IS NULL THEN 'completed'
+                            ELSE 'cancelled' END::pgjobq.job_state AS final
+    ), archived AS (
+        INSERT INTO pgjobq.job_archive (id, created_at, finished_at, queue_id, attempts, priority,
+                                        state, payload, attributes, result, errors)
+        SELECT g.id, g.created_at, t, g.queue_id, g.attempts, g.priority, g.final,
+               g.payload, g.attributes, ack.result,
+               pgjobq._final_errors(g.errors, g.attempts, g.final, NULL, g.cancel_reason, t)
+          FROM gone AS g
+    )
+    SELECT g.final, g.queue_id, g.notify_completion INTO final, qid, notify FROM gone AS g;
+    IF final IS NULL THEN
+        RETURN (SELECT c.state FROM pgjobq._complete(ARRAY[ack.id], ARRAY[ack.lease_token],
+                                                     ARRAY[ack.result]) AS c);
+    END IF;
+    PERFORM pgjobq._finished(ARRAY[ack.id], ARRAY[final], ARRAY[notify], ARRAY[qid],
+                             ARRAY[NULL::text], t);
+    RETURN final;
 END
 $$;
 
