@@ -120,7 +120,7 @@ $$;
 -- _attempt_entry is one entry of a job's attempt history.
 CREATE FUNCTION pgjobq._attempt_entry(attempt integer, outcome text, error text, at timestamptz)
 RETURNS jsonb
-LANGUAGE sql IMMUTABLE
+LANGUAGE sql STABLE
 BEGIN ATOMIC
     SELECT jsonb_build_object('attempt', attempt, 'outcome', outcome, 'at', at,
                               'error', left(error, 8192));
@@ -506,7 +506,7 @@ $$;
 CREATE FUNCTION pgjobq._final_errors(errors jsonb, attempts integer, final pgjobq.job_state,
                                      note text, cancel_reason text, t timestamptz)
 RETURNS jsonb
-LANGUAGE sql IMMUTABLE
+LANGUAGE sql STABLE
 BEGIN ATOMIC
     SELECT CASE WHEN final = 'completed' THEN errors
                 ELSE errors

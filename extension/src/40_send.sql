@@ -180,7 +180,7 @@ $$;
 -- _payload_ok says whether a job's payload and attributes are acceptable; _check_payload raises
 -- the error for the i-th job of a send when they are not.
 CREATE FUNCTION pgjobq._payload_ok(payload jsonb, attributes jsonb) RETURNS boolean
-LANGUAGE sql IMMUTABLE
+LANGUAGE sql STABLE
 BEGIN ATOMIC
     SELECT payload IS NOT NULL AND payload <> 'null'::jsonb
            AND (attributes IS NULL OR jsonb_typeof(attributes) = 'object')
