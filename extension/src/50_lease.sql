@@ -119,9 +119,10 @@ LANGUAGE plpgsql VOLATILE
 AS $$
 DECLARE
     t      timestamptz := pgjobq.now();
-    final  pgjobq.job_state;
-    qid    integer;
-    notify boolean;
+    final   pgjobq.job_state;
+    qid     integer;
+    notify  boolean;
+    bounded boolean;
 BEGIN
     IF ack.id IS NULL OR ack.lease_token IS NULL THEN
         PERFORM pgjobq._check_leases(ARRAY[ack.id], ARRAY[ack.lease_token]);  -- raises 22004
@@ -133,7 +134,9 @@ BEGIN
         DELETE FROM pgjobq.job AS j
          WHERE j.id = ack.id AND j.lease_token = ack.lease_token AND j.ordering_key IS NULL
         RETURNING j.*, CASE WHEN j.cancel_requested_at IS NULL THEN 'completed'
-                            ELSE 'cancelled' END::pgjobq.job_state AS final
+                            ELSE 'cancelled' END::pgjobq.job_state AS final,
+                  (SELECT q.max_size IS NOT NULL FROM pgjobq.queue AS q
+                    WHERE q.queue_id = j.queue_id) AS bounded
     ), archived AS (
         INSERT INTO pgjobq.job_archive (id, created_at, finished_at, queue_id, attempts, priority,
                                         state, payload, attributes, result, errors)
@@ -142,13 +145,19 @@ BEGIN
                pgjobq._final_errors(g.errors, g.attempts, g.final, NULL, g.cancel_reason, t)
           FROM gone AS g
     )
-    SELECT g.final, g.queue_id, g.notify_completion INTO final, qid, notify FROM gone AS g;
+    SELECT g.final, g.queue_id, g.notify_completion, g.bounded INTO final, qid, notify, bounded
+      FROM gone AS g;
     IF final IS NULL THEN
         RETURN (SELECT c.state FROM pgjobq._complete(ARRAY[ack.id], ARRAY[ack.lease_token],
                                                      ARRAY[ack.result]) AS c);
     END IF;
-    PERFORM pgjobq._finished(ARRAY[ack.id], ARRAY[final], ARRAY[notify], ARRAY[qid],
-                             ARRAY[NULL::text], t);
+    -- What _finished would do, only if there is something to do. Children are looked for in a
+    -- statement of their own: its snapshot sees a child whose sender made the delete wait.
+    IF notify OR bounded
+       OR EXISTS (SELECT FROM pgjobq.job_dependency AS d WHERE d.parent_id = ack.id) THEN
+        PERFORM pgjobq._finished(ARRAY[ack.id], ARRAY[final], ARRAY[notify], ARRAY[qid],
+                                 ARRAY[NULL::text], t);
+    END IF;
     RETURN final;
 END
 $$;
