@@ -670,7 +670,11 @@ AS $$
 DECLARE
     t       timestamptz := pgjobq.now();
     runner  regrole := pgjobq._cron_runner();
-    default_path text;
+    -- What pgjobq's functions pin (see the end of the install script); a command runs with the
+    -- session's defaults of these instead, as a fresh pg_cron connection would.
+    pinned  text[] := ARRAY['search_path', 'enable_seqscan', 'plan_cache_mode'];
+    ours    text[];
+    theirs  text[];
     jobs    pgjobq.cron_job[];
     j       pgjobq.cron_job;
     status  text;
@@ -703,16 +707,19 @@ BEGIN
     END IF;
 
     PERFORM set_config('pgjobq.ticking', 'on', true);
-    SELECT s.reset_val INTO default_path FROM pg_catalog.pg_settings AS s WHERE s.name = 'search_path';
+    ours := ARRAY(SELECT current_setting(u.name) FROM unnest(pinned) WITH ORDINALITY AS u(name, i)
+                   ORDER BY u.i);
+    theirs := ARRAY(SELECT s.reset_val FROM unnest(pinned) WITH ORDINALITY AS u(name, i)
+                      JOIN pg_catalog.pg_settings AS s ON s.name = u.name ORDER BY u.i);
     FOREACH j IN ARRAY jobs LOOP
         BEGIN  -- a subtransaction: a failing run rolls back alone
             IF j.command IS NOT NULL THEN
-                -- The owner's own SQL in the owner's own session, with the session's default
-                -- search_path (as a fresh pg_cron connection would have).
-                PERFORM set_config('search_path', default_path, true);
+                -- The owner's own SQL in the owner's own session, with the session's defaults
+                -- of the settings pgjobq pins.
+                PERFORM set_config(u.name, u.value, true) FROM unnest(pinned, theirs) AS u(name, value);
                 EXECUTE j.command;
                 GET DIAGNOSTICS n = ROW_COUNT;
-                PERFORM set_config('search_path', 'pg_catalog, pg_temp', true);
+                PERFORM set_config(u.name, u.value, true) FROM unnest(pinned, ours) AS u(name, value);
                 PERFORM set_config('role', 'none', true);
                 msg := n || CASE WHEN n = 1 THEN ' row' ELSE ' rows' END;
             ELSE
