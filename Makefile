@@ -1,5 +1,5 @@
 # The two commands of the README, and their helpers. The work is in scripts/.
-.PHONY: test demo demo-stop install bench bench-quick
+.PHONY: test demo demo-stop install bench bench-quick bench-floor
 
 # test: install what is missing, start a throwaway cluster, run every test, stop it.
 test:
@@ -26,3 +26,8 @@ bench:
 
 bench-quick:
 	BENCH_MODE=quick bash bench/run.sh $(BENCH_FLAGS)
+
+# bench-floor: where the one-job SQL path can go (pgbench: plain queue, least leased queue,
+# pgjobq), about a minute.
+bench-floor:
+	bash bench/floor.sh
