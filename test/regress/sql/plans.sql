@@ -3,6 +3,9 @@
 -- Run in a database of its own, whose job table has never held a row.
 \set VERBOSITY terse
 SELECT current_database() AS regress_db \gset
+SET client_min_messages = warning;
+DROP DATABASE IF EXISTS pgjobq_plans;  -- left by an interrupted run
+RESET client_min_messages;
 CREATE DATABASE pgjobq_plans;
 \c pgjobq_plans
 SET client_min_messages = warning;
