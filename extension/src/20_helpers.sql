@@ -286,23 +286,24 @@ LANGUAGE plpgsql VOLATILE
 AS $$
 DECLARE
     woken integer[];
+    heads bigint[];
 BEGIN
     IF cardinality(array_remove(keys, NULL)) IS DISTINCT FROM 0 THEN
         NULL;  -- some key to advance
     ELSE
         RETURN;
     END IF;
-    WITH heads AS (
-        SELECT (SELECT j.id FROM pgjobq.job AS j
-                 WHERE j.queue_id = k.queue_id AND j.ordering_key = k.key
-                 ORDER BY j.id LIMIT 1) AS id
-          FROM (SELECT DISTINCT u.queue_id, u.key FROM unnest(queue_ids, keys) AS u(queue_id, key)
-                 WHERE u.key IS NOT NULL) AS k
-    ), freed AS (
+    -- Ordered like job_ordering_idx, so that index serves (not the primary key, with a filter).
+    heads := ARRAY(SELECT (SELECT j.id FROM pgjobq.job AS j
+                            WHERE j.queue_id = k.queue_id AND j.ordering_key = k.key
+                            ORDER BY j.queue_id, j.ordering_key, j.id LIMIT 1)
+                     FROM (SELECT DISTINCT u.queue_id, u.key
+                             FROM unnest(queue_ids, keys) AS u(queue_id, key)
+                            WHERE u.key IS NOT NULL) AS k);
+    WITH freed AS (
         UPDATE pgjobq.job AS j
            SET state = CASE WHEN j.run_at > t THEN 'scheduled' ELSE 'available' END::pgjobq.job_state
-          FROM heads AS h
-         WHERE j.id = h.id AND j.state = 'blocked'
+         WHERE j.id = ANY (heads) AND j.state = 'blocked'
            -- a redriven job has a lower id than the job of its key that runs now: it waits
            AND NOT EXISTS (SELECT FROM pgjobq.job AS o
                             WHERE o.queue_id = j.queue_id AND o.ordering_key = j.ordering_key
@@ -335,14 +336,14 @@ BEGIN
         -- level. Locking level by level let two cascades over crossing graphs deadlock. No job
         -- gains children meanwhile: a sender of a child holds its parent KEY SHARE.
         PERFORM 1 FROM pgjobq.job AS j
-         WHERE j.id IN (WITH RECURSIVE below (id) AS (
-                            SELECT e.child_id FROM pgjobq.job_dependency AS e
-                             WHERE e.parent_id = ANY (ids)
-                            UNION
-                            SELECT e.child_id FROM pgjobq.job_dependency AS e
-                              JOIN below AS b ON e.parent_id = b.id
-                             WHERE e.cancel_child)
-                        SELECT b.id FROM below AS b)
+         WHERE j.id = ANY (ARRAY(WITH RECURSIVE below (id) AS (
+                                     SELECT e.child_id FROM pgjobq.job_dependency AS e
+                                      WHERE e.parent_id = ANY (ids)
+                                     UNION
+                                     SELECT e.child_id FROM pgjobq.job_dependency AS e
+                                       JOIN below AS b ON e.parent_id = b.id
+                                      WHERE e.cancel_child)
+                                 SELECT b.id FROM below AS b))
          ORDER BY j.id FOR UPDATE;
     END IF;
     WHILE cardinality(ids) > 0 LOOP
@@ -376,7 +377,8 @@ BEGIN
                                 WHEN j.run_at > t THEN 'scheduled'
                                 ELSE 'available' END::pgjobq.job_state
               FROM counts AS c
-             WHERE j.id = c.child_id AND j.state = 'blocked'
+             WHERE j.id = ANY (children)  -- an index condition, whatever join the planner picks
+               AND j.id = c.child_id AND j.state = 'blocked'
             RETURNING j.queue_id, j.state
         )
         SELECT array_agg(r.queue_id) FILTER (WHERE r.state = 'available') INTO woken FROM ready AS r;
@@ -440,7 +442,8 @@ BEGIN
         SELECT u.id, u.reason FROM unnest(ids, reasons) AS u(id, reason)
     ), gone AS (
         DELETE FROM pgjobq.job AS j USING input AS i
-         WHERE j.id = i.id AND j.state <> 'leased'
+         WHERE j.id = ANY (ids)  -- an index condition, whatever join the planner picks
+           AND j.id = i.id AND j.state <> 'leased'
         RETURNING j.*, i.reason
     ), archived AS (
         INSERT INTO pgjobq.job_archive (id, created_at, finished_at, queue_id, attempts, priority,
@@ -606,7 +609,8 @@ BEGIN
                errors = j.errors || pgjobq._attempt_entry(j.attempts, 'lease_expired', NULL,
                                                           j.lease_expires_at)
           FROM expired AS e
-         WHERE j.id = e.id AND e.attempts < q.max_attempts AND e.cancel_requested_at IS NULL
+         WHERE j.id = ANY (ARRAY(SELECT x.id FROM expired AS x))  -- an index condition
+           AND j.id = e.id AND e.attempts < q.max_attempts AND e.cancel_requested_at IS NULL
     )
     SELECT array_agg(e.id) FILTER (WHERE e.attempts >= q.max_attempts
                                      AND e.cancel_requested_at IS NULL),
@@ -644,9 +648,11 @@ DECLARE
     queue_ids integer[];
 BEGIN
     -- Keys first (lock order: key, then row), read without a lock: a job's key never changes.
-    SELECT array_agg(j.queue_id), array_agg(j.ordering_key) INTO queue_ids, keys
-      FROM pgjobq.job AS j
-     WHERE j.id = ANY (ids) AND j.ordering_key IS NOT NULL;
+    -- The key test is a FILTER, not a WHERE: the lookup stays on the primary key.
+    SELECT array_agg(j.queue_id) FILTER (WHERE j.ordering_key IS NOT NULL),
+           array_agg(j.ordering_key) FILTER (WHERE j.ordering_key IS NOT NULL)
+      INTO queue_ids, keys
+      FROM pgjobq.job AS j WHERE j.id = ANY (ids);
     IF keys IS NOT NULL THEN
         PERFORM pgjobq._lock_keys(queue_ids, keys);
     END IF;

@@ -376,11 +376,11 @@ BEGIN
                     CASE WHEN send.unique_key IS NOT NULL THEN ARRAY[send.unique_key] END,
                     send.ignore_parent_failure));
     END IF;
+    q := pgjobq._queue(send.queue);  -- first, as in send_batch: an unknown queue is PJ001
     PERFORM pgjobq._check_send(send.delay, send.run_at, send.priority);
     IF NOT pgjobq._payload_ok(send.payload, send.attributes) THEN
         PERFORM pgjobq._check_payload(1, send.payload, send.attributes);
     END IF;
-    q := pgjobq._queue(send.queue);
     due := coalesce(send.run_at, t + send.delay, t);
     -- As in send_batch: the drop lock, then the insert joins the queue row with a new snapshot.
     PERFORM pg_advisory_xact_lock_shared(pgjobq._lock_key(), q.queue_id);

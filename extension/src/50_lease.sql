@@ -259,7 +259,8 @@ BEGIN
     UPDATE pgjobq.job AS j
        SET lease_expires_at = t + coalesce(extend_many.lease_duration, q.lease_duration)
       FROM unnest(extend_many.ids, extend_many.lease_tokens) AS u(id, token), pgjobq.queue AS q
-     WHERE j.id = u.id AND j.lease_token = u.token AND q.queue_id = j.queue_id
+     WHERE j.id = ANY (extend_many.ids)  -- an index condition, whatever join the planner picks
+       AND j.id = u.id AND j.lease_token = u.token AND q.queue_id = j.queue_id
     RETURNING j.id, j.lease_expires_at, j.cancel_requested_at IS NOT NULL;
 END
 $$;

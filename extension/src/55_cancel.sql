@@ -32,8 +32,11 @@ BEGIN
         RAISE EXCEPTION 'at most 10000 jobs per call, got %', cardinality(ids) USING ERRCODE = '54000';
     END IF;
     -- Keys before rows (see _lock_keys); a job's key never changes.
-    SELECT array_agg(j.queue_id), array_agg(j.ordering_key) INTO queue_ids, keys
-      FROM pgjobq.job AS j WHERE j.id = ANY (ids) AND j.ordering_key IS NOT NULL;
+    -- The key test is a FILTER, not a WHERE: the lookup stays on the primary key.
+    SELECT array_agg(j.queue_id) FILTER (WHERE j.ordering_key IS NOT NULL),
+           array_agg(j.ordering_key) FILTER (WHERE j.ordering_key IS NOT NULL)
+      INTO queue_ids, keys
+      FROM pgjobq.job AS j WHERE j.id = ANY (ids);
     IF keys IS NOT NULL THEN
         PERFORM pgjobq._lock_keys(queue_ids, keys);
     END IF;

@@ -672,7 +672,7 @@ DECLARE
     runner  regrole := pgjobq._cron_runner();
     -- What pgjobq's functions pin (see the end of the install script); a command runs with the
     -- session's defaults of these instead, as a fresh pg_cron connection would.
-    pinned  text[] := ARRAY['search_path', 'enable_seqscan', 'plan_cache_mode'];
+    pinned  text[] := ARRAY['search_path', 'enable_seqscan', 'plan_cache_mode', 'jit'];
     ours    text[];
     theirs  text[];
     jobs    pgjobq.cron_job[];

@@ -16,7 +16,10 @@
 -- scans, which then read every dead row, twice per job, until the next autovacuum; so the
 -- functions never scan a table sequentially where an index serves. Their statements keep one
 -- generic plan per session instead of planning again on every call (the plans do not depend on
--- the values: every lookup goes through an index).
+-- the values: every lookup goes through an index; statements that join the job table to a list
+-- of ids also give the ids as an index condition, so no plan walks an index from its start). No
+-- JIT: with sequential scans priced out, a statement that can only scan a small table
+-- sequentially would cost more than jit_above_cost and be compiled on every call.
 DO $$
 DECLARE
     f regprocedure;
@@ -26,7 +29,8 @@ BEGIN
                 AND p.prolang = (SELECT l.oid FROM pg_catalog.pg_language AS l
                                   WHERE l.lanname = 'plpgsql') LOOP
         EXECUTE pg_catalog.format('ALTER FUNCTION %s SET search_path = pg_catalog, pg_temp '
-                                  'SET enable_seqscan = off SET plan_cache_mode = force_generic_plan', f);
+                                  'SET enable_seqscan = off SET plan_cache_mode = force_generic_plan '
+                                  'SET jit = off', f);
     END LOOP;
 END
 $$;

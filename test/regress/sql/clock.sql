@@ -46,6 +46,12 @@ SELECT p.oid::regprocedure AS reads_the_clock
    AND (regexp_replace(coalesce(pg_get_function_sqlbody(p.oid), p.prosrc), 'pgjobq\.now\s*\(\s*\)', '', 'gi')
           ~* '(\mnow\s*\(|clock_timestamp|statement_timestamp|transaction_timestamp|timeofday|\mcurrent_timestamp\M|\mlocaltimestamp\M|\mcurrent_date\M|\mcurrent_time\M|\mlocaltime\M)'
         OR coalesce(pg_get_function_sqlbody(p.oid), p.prosrc) ~* '''\s*(now|today|tomorrow|yesterday)\s*''');
+-- An SQL-standard body keeps no 'now' literal: it holds the time the function was created. No
+-- body of pgjobq holds a time literal at all (expect none).
+SELECT p.oid::regprocedure AS frozen_time
+  FROM pg_proc AS p
+ WHERE p.pronamespace = 'pgjobq'::regnamespace
+   AND pg_get_function_sqlbody(p.oid) ~ '''[^'']*''::(timestamp|date|time)';
 -- pgjobq.now itself reads transaction time only (not the wall clock).
 SELECT coalesce(pg_get_function_sqlbody(oid), prosrc) ~* 'transaction_timestamp\(\)' AS transaction_time,
        coalesce(pg_get_function_sqlbody(oid), prosrc) !~* '(clock_timestamp|statement_timestamp|timeofday)' AS no_wall_clock,
@@ -60,3 +66,7 @@ CREATE FUNCTION pg_temp.sneaky_atomic() RETURNS timestamptz LANGUAGE sql
 BEGIN ATOMIC SELECT clock_timestamp(); END;
 SELECT coalesce(pg_get_function_sqlbody(p.oid), p.prosrc) ~* 'clock_timestamp' AS caught
   FROM pg_proc AS p WHERE p.oid = 'pg_temp.sneaky_atomic()'::regprocedure;
+CREATE FUNCTION pg_temp.frozen_atomic() RETURNS timestamptz LANGUAGE sql
+BEGIN ATOMIC SELECT 'now'::timestamptz; END;
+SELECT pg_get_function_sqlbody(p.oid) ~ '''[^'']*''::(timestamp|date|time)' AS caught
+  FROM pg_proc AS p WHERE p.oid = 'pg_temp.frozen_atomic()'::regprocedure;

@@ -152,17 +152,19 @@ SELECT count(*) AS ann_jobs_sent FROM pgjobq.job
 
 SELECT pgjobq.unschedule(jobid) FROM pgjobq.cron_job ORDER BY jobid;
 
--- A command runs with the session's own search_path, enable_seqscan and plan_cache_mode, not
--- the values pgjobq's functions pin for themselves.
-CREATE TABLE public.cron_tick_settings (search_path text, enable_seqscan text, plan_cache_mode text);
+-- A command runs with the session's own search_path, enable_seqscan, plan_cache_mode and jit,
+-- not the values pgjobq's functions pin for themselves.
+CREATE TABLE public.cron_tick_settings (search_path text, enable_seqscan text, plan_cache_mode text,
+                                        jit text);
 SET pgjobq.now = '2030-01-02 00:00:00+00';
 SELECT pgjobq.schedule('ct_settings', '0 0 * * *',
     $$INSERT INTO public.cron_tick_settings VALUES (current_setting('search_path'),
-        current_setting('enable_seqscan'), current_setting('plan_cache_mode'))$$) AS settings_id \gset
+        current_setting('enable_seqscan'), current_setting('plan_cache_mode'),
+        current_setting('jit'))$$) AS settings_id \gset
 SET pgjobq.now = '2030-01-03 00:00:00+00';
 SELECT pgjobq.tick();
 SELECT search_path = current_setting('search_path') AS session_path, enable_seqscan,
-       plan_cache_mode FROM public.cron_tick_settings;
+       plan_cache_mode, jit = current_setting('jit') AS session_jit FROM public.cron_tick_settings;
 SELECT pgjobq.unschedule(:settings_id);
 DROP TABLE public.cron_tick_settings;
 SELECT pgjobq.drop_queue('q_cron_tick_roles', force => true);

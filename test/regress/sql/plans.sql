@@ -54,5 +54,24 @@ SELECT pg_stat_force_next_flush();
 SELECT seq_scan - :seq_before AS seq_scans FROM pg_stat_user_tables
  WHERE relid = 'pgjobq.job'::regclass;
 SELECT count(*) AS archived FROM pgjobq.job_archive;
+
+-- The general paths, planned in this session on the empty table: a keyed job, a parent with a
+-- child, a cancelled queued job. Then 3000 keyed jobs wait in another queue, and the same paths
+-- run again: they must look jobs up by their ids and keys, not read whole indexes (the index
+-- entries they read, expect a handful, not thousands).
+SELECT pgjobq.create_queue('q_fill');
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set round_psql :abs_srcdir /sql/include/plans_round.psql
+\i :round_psql
+SELECT count(*) AS filled
+  FROM pgjobq.send_batch('q_fill', array_fill('{}'::jsonb, ARRAY[3000]),
+                         ordering_keys => ARRAY(SELECT 'k' || i FROM generate_series(1, 3000) AS i));
+SELECT pg_stat_force_next_flush();
+SELECT sum(idx_tup_read) AS read_before FROM pg_stat_user_indexes
+ WHERE relid = 'pgjobq.job'::regclass \gset
+\i :round_psql
+SELECT pg_stat_force_next_flush();
+SELECT sum(idx_tup_read) - :read_before < 100 AS few_entries_read FROM pg_stat_user_indexes
+ WHERE relid = 'pgjobq.job'::regclass;
 \c :regress_db
 DROP DATABASE pgjobq_plans;

@@ -88,6 +88,9 @@ SELECT count(*) FROM pgjobq.send_batch('q_send', (SELECT array_agg('{}'::jsonb) 
 SELECT count(*) AS before FROM pg_temp.jobs \gset
 SELECT pg_temp.try($$SELECT pgjobq.send('q_send_nope', '{}')$$);
 SELECT pg_temp.try($$SELECT pgjobq.send('Q_SEND', '{}')$$);
+-- The queue is checked first, whatever else is wrong (as in send_batch).
+SELECT pg_temp.try($$SELECT pgjobq.send('q_send_nope', NULL, delay => '-1 second')$$);
+SELECT pg_temp.try($$SELECT pgjobq.send(NULL, '{}', priority => NULL)$$);
 SELECT pg_temp.try($$SELECT pgjobq.send(NULL, '{}')$$);
 SELECT pg_temp.try($$SELECT pgjobq.send('q_send', NULL)$$);
 SELECT pg_temp.try($$SELECT pgjobq.send('q_send', 'null')$$);
