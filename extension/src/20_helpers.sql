@@ -565,26 +565,19 @@ BEGIN
 END
 $$;
 
--- _promote makes due delayed or retrying jobs of queue q available and reclaims expired
--- leases: a job whose lease expired is available again, dead if that was its last attempt, or
--- cancelled if a cancel was requested. Every receive calls it, so it first looks, with one
--- statement of two index probes and no lock, whether anything is due at all.
-CREATE FUNCTION pgjobq._promote(q pgjobq.queue, t timestamptz) RETURNS void
+-- _promote makes due delayed or retrying jobs of queue q available (when any_due) and reclaims
+-- expired leases (when any_expired): a job whose lease expired is available again, dead if that
+-- was its last attempt, or cancelled if a cancel was requested. receive probes for both first
+-- and calls it only when one is true.
+CREATE FUNCTION pgjobq._promote(q pgjobq.queue, t timestamptz, any_due boolean,
+                                any_expired boolean) RETURNS void
 LANGUAGE plpgsql VOLATILE
 AS $$
 DECLARE
     exhausted bigint[];
     cancelled bigint[];
     keys      text[];
-    any_due     boolean;
-    any_expired boolean;
 BEGIN
-    SELECT EXISTS (SELECT FROM pgjobq.job AS d
-                    WHERE d.queue_id = q.queue_id AND d.state IN ('scheduled', 'retrying')
-                      AND d.run_at <= t),
-           EXISTS (SELECT FROM pgjobq.job AS d
-                    WHERE d.queue_id = q.queue_id AND d.state = 'leased' AND d.lease_expires_at <= t)
-      INTO any_due, any_expired;
     -- = ANY (ARRAY(...)) keeps the plan on the primary key whatever the row estimate.
     IF any_due THEN
         UPDATE pgjobq.job AS j SET state = 'available'

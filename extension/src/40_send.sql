@@ -376,8 +376,15 @@ BEGIN
                     CASE WHEN send.unique_key IS NOT NULL THEN ARRAY[send.unique_key] END,
                     send.ignore_parent_failure));
     END IF;
-    q := pgjobq._queue(send.queue);  -- first, as in send_batch: an unknown queue is PJ001
-    PERFORM pgjobq._check_send(send.delay, send.run_at, send.priority);
+    -- First, as in send_batch: an unknown queue is PJ001. _queue and _check_send raise the
+    -- errors; they are called only when there is one to raise (a call costs as much as a read).
+    SELECT * INTO q FROM pgjobq.queue AS qq WHERE qq.name = send.queue;
+    IF NOT FOUND THEN
+        q := pgjobq._queue(send.queue);
+    END IF;
+    IF send.delay IS NOT NULL OR send.run_at IS NOT NULL OR send.priority IS DISTINCT FROM 0 THEN
+        PERFORM pgjobq._check_send(send.delay, send.run_at, send.priority);
+    END IF;
     IF NOT pgjobq._payload_ok(send.payload, send.attributes) THEN
         PERFORM pgjobq._check_payload(1, send.payload, send.attributes);
     END IF;

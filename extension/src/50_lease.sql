@@ -20,12 +20,19 @@ LANGUAGE plpgsql VOLATILE
 AS $$
 #variable_conflict use_column
 DECLARE
-    q       pgjobq.queue := pgjobq._queue(receive.queue);
+    q       pgjobq.queue;
     t       timestamptz := pgjobq.now();
     expires timestamptz;
     picked  bigint[];
     n       bigint;
+    any_due     boolean;
+    any_expired boolean;
 BEGIN
+    -- As in send: _queue raises the error when the read finds no queue.
+    SELECT * INTO q FROM pgjobq.queue AS qq WHERE qq.name = receive.queue;
+    IF NOT FOUND THEN
+        q := pgjobq._queue(receive.queue);
+    END IF;
     IF receive.max_jobs IS NULL OR receive.max_jobs < 1 THEN
         RAISE EXCEPTION 'max_jobs must be at least 1, got %', coalesce(receive.max_jobs::text, 'NULL')
             USING ERRCODE = '22023';
@@ -34,7 +41,9 @@ BEGIN
         RAISE EXCEPTION 'at most 10000 jobs per receive, got %', receive.max_jobs
             USING ERRCODE = '54000';
     END IF;
-    PERFORM pgjobq._check_lease(receive.lease_duration);
+    IF receive.lease_duration IS NOT NULL THEN
+        PERFORM pgjobq._check_lease(receive.lease_duration);
+    END IF;
     IF jsonb_typeof(receive.filter) IS DISTINCT FROM 'object' AND receive.filter IS NOT NULL THEN
         RAISE EXCEPTION 'filter must be a JSON object, got %', jsonb_typeof(receive.filter)
             USING ERRCODE = '22023', HINT = 'Example: ''{"tenant": "acme"}''.';
@@ -44,7 +53,17 @@ BEGIN
         RETURN;  -- resume_queue wakes the receivers
     END IF;
 
-    PERFORM pgjobq._promote(q, t);
+    -- Is anything due or expired? One statement of two index probes and no lock; _promote
+    -- runs only when there is work for it.
+    SELECT EXISTS (SELECT FROM pgjobq.job AS d
+                    WHERE d.queue_id = q.queue_id AND d.state IN ('scheduled', 'retrying')
+                      AND d.run_at <= t),
+           EXISTS (SELECT FROM pgjobq.job AS d
+                    WHERE d.queue_id = q.queue_id AND d.state = 'leased' AND d.lease_expires_at <= t)
+      INTO any_due, any_expired;
+    IF any_due OR any_expired THEN
+        PERFORM pgjobq._promote(q, t, any_due, any_expired);
+    END IF;
 
     -- Pick, then lease. The filtered pick is its own statement so its plan can use the GIN index.
     -- NO KEY UPDATE, the lock the lease's UPDATE needs, does not clash with the KEY SHARE lock a
