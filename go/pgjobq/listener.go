@@ -185,32 +185,49 @@ func (l *listener) wakeAll() {
 	l.again = make(chan struct{})
 }
 
+// Back-off of the LISTEN connection: a connection that could not be opened, or that broke
+// within stableConn of opening (a server or pooler that drops it at once), is retried after
+// a wait that doubles from minBackoff to maxBackoff; one that lasted longer is reopened at once.
+const (
+	minBackoff = 50 * time.Millisecond
+	maxBackoff = 5 * time.Second
+	stableConn = time.Second
+)
+
+// nextBackoff is the wait before the next connection attempt, after a wait of prev before the
+// last one; stable says the last connection worked for at least stableConn.
+func nextBackoff(prev time.Duration, stable bool) time.Duration {
+	if stable {
+		return 0
+	}
+	return min(max(2*prev, minBackoff), maxBackoff)
+}
+
 // run keeps the LISTEN connection up until ctx ends.
 func (l *listener) run(ctx context.Context) {
-	const minBackoff, maxBackoff = 50 * time.Millisecond, 5 * time.Second
-	backoff := minBackoff
+	var backoff time.Duration
 	for ctx.Err() == nil {
+		start := time.Now()
 		err := l.listen(ctx)
 		if ctx.Err() != nil {
 			return
 		}
-		if err != nil {
-			t := time.NewTimer(backoff)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return
-			case <-t.C:
-			}
-			backoff = min(2*backoff, maxBackoff)
+		backoff = nextBackoff(backoff, err == nil && time.Since(start) >= stableConn)
+		if backoff == 0 {
 			continue
 		}
-		backoff = minBackoff
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
 	}
 }
 
 // listen runs one connection: LISTEN, tell the waiters to re-check, then dispatch notifications
-// until the connection fails. It returns nil if the connection worked before failing.
+// until the connection fails. It returns nil if the connection worked (LISTEN ran) before failing.
 func (l *listener) listen(ctx context.Context) error {
 	conn, err := l.connect(ctx)
 	if err != nil {
