@@ -641,11 +641,15 @@ DECLARE
     queue_ids integer[];
 BEGIN
     -- Keys first (lock order: key, then row), read without a lock: a job's key never changes.
-    -- The key test is a FILTER, not a WHERE: the lookup stays on the primary key.
-    SELECT array_agg(j.queue_id) FILTER (WHERE j.ordering_key IS NOT NULL),
-           array_agg(j.ordering_key) FILTER (WHERE j.ordering_key IS NOT NULL)
-      INTO queue_ids, keys
-      FROM pgjobq.job AS j WHERE j.id = ANY (ids);
+    -- The key test is a FILTER, not a WHERE: the lookup stays on the primary key. The rows are
+    -- read only if some live job has a key at all: where none has, one probe of the (empty)
+    -- job_ordering_idx spares a read of every row. A keyed job among ids is live, so it is seen.
+    IF EXISTS (SELECT FROM pgjobq.job AS k WHERE k.ordering_key IS NOT NULL) THEN
+        SELECT array_agg(j.queue_id) FILTER (WHERE j.ordering_key IS NOT NULL),
+               array_agg(j.ordering_key) FILTER (WHERE j.ordering_key IS NOT NULL)
+          INTO queue_ids, keys
+          FROM pgjobq.job AS j WHERE j.id = ANY (ids);
+    END IF;
     IF keys IS NOT NULL THEN
         PERFORM pgjobq._lock_keys(queue_ids, keys);
     END IF;
