@@ -360,7 +360,7 @@ LANGUAGE plpgsql VOLATILE
 AS $$
 DECLARE
     q       pgjobq.queue;
-    t       timestamptz := pgjobq.now();
+    t       timestamptz;
     due     timestamptz;
     new_id  bigint;
     waiting boolean;
@@ -382,6 +382,7 @@ BEGIN
     IF NOT FOUND THEN
         q := pgjobq._queue(send.queue);
     END IF;
+    t := pgjobq.now();  -- after the queue, as in send_batch: its errors come first
     IF send.delay IS NOT NULL OR send.run_at IS NOT NULL OR send.priority IS DISTINCT FROM 0 THEN
         PERFORM pgjobq._check_send(send.delay, send.run_at, send.priority);
     END IF;

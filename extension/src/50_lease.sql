@@ -21,7 +21,7 @@ AS $$
 #variable_conflict use_column
 DECLARE
     q       pgjobq.queue;
-    t       timestamptz := pgjobq.now();
+    t       timestamptz;
     expires timestamptz;
     picked  bigint[];
     n       bigint;
@@ -33,6 +33,7 @@ BEGIN
     IF NOT FOUND THEN
         q := pgjobq._queue(receive.queue);
     END IF;
+    t := pgjobq.now();  -- after the queue, as before: its errors come first
     IF receive.max_jobs IS NULL OR receive.max_jobs < 1 THEN
         RAISE EXCEPTION 'max_jobs must be at least 1, got %', coalesce(receive.max_jobs::text, 'NULL')
             USING ERRCODE = '22023';

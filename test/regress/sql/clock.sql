@@ -36,6 +36,9 @@ RESET pgjobq.now;
 -- A value that is not a time is an error, not a silent fallback.
 SET pgjobq.now = 'soon';
 SELECT pgjobq.now();
+-- The queue is checked before the clock is read: an unknown queue is still PJ001.
+SELECT * FROM pgjobq.send('no_such_queue', '{}');
+SELECT * FROM pgjobq.receive('no_such_queue');
 RESET pgjobq.now;
 
 -- No function of pgjobq other than pgjobq.now reads the clock: no now() except pgjobq.now(), no
